@@ -1,0 +1,10 @@
+"""Dramatiq actors: thin shims that load ids and call pipelines.
+
+Importing this package configures the broker from settings and declares every actor;
+`dramatiq actors` (what `vaimanasoft worker` runs) imports it.
+"""
+
+from actors.broker import broker
+from actors import system  # noqa: F401  (declares the actors)
+
+__all__ = ["broker"]

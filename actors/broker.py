@@ -1,0 +1,73 @@
+"""The Dramatiq broker from settings (Redis, or RabbitMQ for amqp:// URLs) and its middleware."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import AsyncIO, CurrentMessage, Retries
+
+from actors.middleware import JobStatus, WorkerResources
+from core.settings import Settings, get_settings
+
+REDIS_NAMESPACE = "dramatiq"
+
+
+def build_broker(settings: Settings) -> dramatiq.Broker:
+    """A broker for the settings' BROKER_URL; nothing connects until first use."""
+    if not settings.broker_url:
+        raise RuntimeError("No broker URL: set REDIS_URL or BROKER_URL (or run `vaimanasoft up`)")
+    broker: dramatiq.Broker
+    if settings.broker_is_rabbitmq:
+        broker = RabbitmqBroker(url=settings.broker_url, confirm_delivery=True)
+    else:
+        broker = RedisBroker(
+            url=settings.broker_url,
+            namespace=REDIS_NAMESPACE,
+            heartbeat_timeout=settings.BROKER_HEARTBEAT_TIMEOUT_MS,
+            maintenance_chance=settings.BROKER_MAINTENANCE_CHANCE,
+            socket_connect_timeout=2,
+            socket_timeout=10,
+        )
+    broker.add_middleware(AsyncIO())
+    broker.add_middleware(CurrentMessage())
+    broker.add_middleware(WorkerResources(settings))
+    # Before Retries in the list, so its after_* hooks run after Retries decided.
+    broker.add_middleware(JobStatus(), before=Retries)
+    if settings.WORKER_METRICS_PORT and os.environ.get("VAIMANASOFT_PROCESS") == "worker":
+        os.environ.setdefault("dramatiq_prom_port", str(settings.WORKER_METRICS_PORT))
+        os.environ.setdefault("dramatiq_prom_db", str(settings.DATA_DIR / "worker-metrics"))
+        from dramatiq.middleware.prometheus import Prometheus
+
+        broker.add_middleware(Prometheus())
+    return broker
+
+
+def queue_depths(broker: dramatiq.Broker) -> dict[str, dict[str, int]]:
+    """Messages waiting per queue: ready, delayed and dead-lettered (blocking call)."""
+    out: dict[str, dict[str, int]] = {}
+    queues = sorted(q for q in broker.get_declared_queues() if not q.endswith((".DQ", ".XQ")))
+    if isinstance(broker, RabbitmqBroker):
+        for queue in queues:
+            ready, delayed, dead = broker.get_queue_message_counts(queue)
+            out[queue] = {"ready": ready, "delayed": delayed, "dead": dead}
+        return out
+    client: Any = broker.client  # type: ignore[attr-defined]
+    with client.pipeline(transaction=False) as pipe:
+        for queue in queues:
+            base = f"{REDIS_NAMESPACE}:{queue}"
+            pipe.llen(base)
+            pipe.llen(f"{base}.DQ")
+            pipe.zcard(f"{base}.XQ")
+        counts = pipe.execute()
+    for i, queue in enumerate(queues):
+        ready, delayed, dead = counts[3 * i : 3 * i + 3]
+        out[queue] = {"ready": ready, "delayed": delayed, "dead": dead}
+    return out
+
+
+broker = build_broker(get_settings())
+dramatiq.set_broker(broker)

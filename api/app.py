@@ -1,0 +1,139 @@
+"""The Sanic application factory: routes, errors, request ids, logs, metrics, resources."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import structlog
+from sanic import HTTPResponse, Request, Sanic
+from sanic_ext import Config as ExtConfig
+from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+
+from api import metrics
+from api.errors import JsonErrorHandler, rate_headers, request_id
+from api.keycache import SdkKeyCache
+from api.ratelimit import RateLimiter
+from core import __version__
+from core.db import close_db, init_db
+from core.jobs import JobWaiter
+from core.logging import configure_logging, get_logger
+from core.pubsub import CHANNEL_INVALIDATE, CHANNEL_JOBS_DONE, Bus
+from core.redis import async_client
+from core.settings import Settings, get_settings
+
+log = get_logger("api.access")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+MAX_BODY = 1024 * 1024  # API.md: 1 MiB, SDK routes 256 KiB (checked per route)
+
+
+def _blueprints() -> list[Any]:
+    from api.routes import apps, auth, jobs, org, system
+
+    return [auth.bp, apps.bp, org.bp, jobs.bp, system.bp, system.root]
+
+
+def create_app(settings: Settings | None = None) -> Sanic:
+    """Build the API application for `settings` (default: from the environment)."""
+    settings = settings or get_settings()
+    configure_logging(settings.LOG_LEVEL, process="api")
+    app = Sanic("vaimanasoft", configure_logging=False)
+    app.config.update(
+        REQUEST_MAX_SIZE=MAX_BODY,
+        PROXIES_COUNT=settings.PROXIES_COUNT,
+        REAL_IP_HEADER=None,
+        FORWARDED_SECRET=None,
+        KEEP_ALIVE_TIMEOUT=30,
+        REQUEST_TIMEOUT=30,
+        RESPONSE_TIMEOUT=120,
+        ACCESS_LOG=False,
+        FALLBACK_ERROR_FORMAT="json",
+        MOTD=False,
+    )
+    app.error_handler = JsonErrorHandler()
+    app.ctx.settings = settings
+    app.extend(
+        config=ExtConfig(
+            oas_url_prefix="/docs",
+            oas_ui_default="swagger",
+            oas_ui_redoc=False,
+            oas_autodoc=False,
+            cors=False,
+            health=False,
+            http_auto_trace=False,
+            injection=False,
+        )
+    )
+    app.ext.openapi.describe(
+        "Vaimanasoft API",
+        version=__version__,
+        description="Self-hostable analytics for Android apps. See API.md for the contract.",
+    )
+    app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
+    app.ext.openapi.add_security_scheme("sdkKey", "apiKey", location="header", name="X-SDK-Key")
+    app.ext.openapi.add_security_scheme("apiKey", "apiKey", location="header", name="X-API-Key")
+    app.ext.openapi.add_security_scheme("adminToken", "apiKey", location="header", name="X-Admin-Token")
+    for blueprint in _blueprints():
+        app.blueprint(blueprint)
+
+    spec_cache: dict[str, Any] = {}
+
+    def openapi_spec() -> dict[str, Any]:
+        if "spec" not in spec_cache:
+            spec_cache["spec"] = SpecificationBuilder().build(app).serialize()
+        return spec_cache["spec"]
+
+    app.ctx.openapi_spec = openapi_spec
+
+    @app.before_server_start
+    async def start_resources(app: Sanic) -> None:
+        from actors.broker import broker
+
+        await init_db(settings)
+        app.ctx.redis = async_client(settings.REDIS_URL)
+        app.ctx.broker = broker
+        app.ctx.limiter = RateLimiter(app.ctx.redis, settings.RATE_LIMIT_SCALE)
+        app.ctx.sdk_keys = SdkKeyCache()
+        app.ctx.job_waiter = JobWaiter(app.ctx.redis)
+        bus = app.ctx.bus = Bus(app.ctx.redis)
+        bus.subscribe(CHANNEL_INVALIDATE, app.ctx.sdk_keys.on_invalidate)
+        bus.subscribe(CHANNEL_JOBS_DONE, app.ctx.job_waiter.notify)
+        bus.on_reconnect(app.ctx.sdk_keys.clear)
+        bus.start()
+
+    @app.after_server_stop
+    async def stop_resources(app: Sanic) -> None:
+        await app.ctx.bus.stop()
+        await app.ctx.redis.aclose()
+        await close_db()
+
+    @app.on_request(priority=100)
+    async def begin(request: Request) -> None:
+        incoming = request.headers.get("x-request-id", "")
+        request.ctx.request_id = incoming if REQUEST_ID.match(incoming) else None
+        rid = request_id(request)
+        request.ctx.started = time.perf_counter()
+        structlog.contextvars.bind_contextvars(request_id=rid)
+
+    @app.on_response(priority=100)
+    async def finish(request: Request, response: HTTPResponse) -> None:
+        response.headers["X-Request-Id"] = request_id(request)
+        for name, value in rate_headers(request).items():
+            response.headers.setdefault(name, value)
+        started = getattr(request.ctx, "started", None)
+        elapsed = time.perf_counter() - started if started else 0.0
+        route = request.route.name if request.route else "unmatched"
+        metrics.observe(request.method, route, response.status, elapsed)
+        # The path only: query strings may carry credentials (e.g. /stream?token=).
+        log.info(
+            "request",
+            method=request.method,
+            path=request.path,
+            status=response.status,
+            ms=round(elapsed * 1000, 2),
+            ip=request.remote_addr or request.ip,
+        )
+        structlog.contextvars.unbind_contextvars("request_id")
+
+    return app

@@ -1,0 +1,197 @@
+"""One way to declare a route: credentials, role, rate tier, typed body/query, OpenAPI docs.
+
+    @endpoint(bp, "POST", "/apps", access=ADMIN, body=AppIn, responses={201: AppOut})
+    async def create_app(request, principal, body): ...
+
+The wrapper authenticates (401/403), counts the rate-limit tier (429), parses and
+validates the body and query (400/413), then calls the handler with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sanic import Blueprint, HTTPResponse, Request
+from sanic_ext import openapi
+from sanic_ext.extensions.openapi.definitions import Component, Parameter, Response
+
+from api.auth import Access, Kind, authenticate
+from core.errors import BadRequest, PayloadTooLarge
+
+SDK_MAX_BODY = 256 * 1024
+ROUTES: list["RouteInfo"] = []  # every declared route, for docs and the isolation suite
+
+
+class Body(BaseModel):
+    """Base of request bodies: JSON types are not coerced; unknown keys are ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", str_strip_whitespace=True)
+
+
+class Query(BaseModel):
+    """Base of query-string models: strings are converted to the declared types."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class ErrorOut(BaseModel):
+    error: str
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    method: str
+    path: str
+    name: str
+    access: Access
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+
+
+def validation_details(exc: ValidationError) -> dict[str, str]:
+    """pydantic errors as field path -> message."""
+    details: dict[str, str] = {}
+    for err in exc.errors(include_url=False):
+        path = ".".join(str(p) for p in err["loc"]) or "body"
+        details.setdefault(path, err["msg"])
+    return details
+
+
+def parse_body(request: Request, model: type[BaseModel], max_bytes: int | None) -> BaseModel:
+    """The request's JSON body validated by `model` (400 with details, 413 when too large)."""
+    raw = request.body or b""
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise PayloadTooLarge(f"Request body too large (limit {max_bytes // 1024} KiB)")
+    try:
+        data = orjson.loads(raw) if raw.strip() else {}
+    except orjson.JSONDecodeError:
+        raise BadRequest("Invalid JSON body") from None
+    if not isinstance(data, dict):
+        raise BadRequest("JSON body must be an object")
+    try:
+        # JSON mode: strict about JSON types, yet enums and datetimes come from strings.
+        return model.model_validate_json(raw if raw.strip() else b"{}")
+    except ValidationError as exc:
+        raise BadRequest("Invalid request body", validation_details(exc)) from None
+
+
+def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
+    """The query string validated by `model` (400 with details)."""
+    data: dict[str, Any] = {}
+    for key, values in request.args.items():
+        field = model.model_fields.get(key)
+        is_list = field is not None and getattr(field.annotation, "__origin__", None) is list
+        data[key] = values if is_list else values[-1]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise BadRequest("Invalid query parameters", validation_details(exc)) from None
+
+
+def _schema_ref(model: type[BaseModel] | None) -> Any:
+    if model is None:
+        return {}
+    return {"application/json": {"schema": Component(model)}}
+
+
+SECURITY = {Kind.user: "bearer", Kind.sdk: "sdkKey", Kind.orgkey: "apiKey", Kind.operator: "adminToken"}
+
+
+def _document(
+    handler: Callable[..., Any],
+    *,
+    access: Access,
+    body: type[BaseModel] | None,
+    query: type[BaseModel] | None,
+    responses: dict[int, type[BaseModel] | str | None],
+    summary: str,
+    description: str | None,
+    tag: str,
+) -> None:
+    docs: list[Response] = []
+    for status, model in responses.items():
+        if isinstance(model, str):  # a non-JSON media type, e.g. text/csv or text/event-stream
+            docs.append(Response({model: {"schema": {"type": "string"}}}, status=status, description=model))
+        elif status >= 400:
+            docs.append(Response(_schema_ref(model or ErrorOut), status=status, description="Error"))
+        else:
+            docs.append(Response(_schema_ref(model), status=status, description="Success"))
+    errors = {400: "Invalid parameters", 429: "Rate limited"}
+    if access.kind is not Kind.public:
+        errors.update({401: "Missing or invalid credentials", 403: "Not allowed", 404: "Not found"})
+    for status, text in errors.items():
+        if status not in responses:
+            docs.append(Response(_schema_ref(ErrorOut), status=status, description=text))
+    parameters = []
+    if query is not None:
+        for name, field in query.model_fields.items():
+            annotation = field.annotation
+            schema_type = {int: "integer", float: "number", bool: "boolean"}.get(annotation, "string")  # type: ignore[call-overload]
+            parameters.append(
+                Parameter(name, {"type": schema_type}, location="query", required=field.is_required(),
+                          description=field.description or "")
+            )
+    openapi.definition(
+        summary=summary,
+        description=description,
+        tag=tag,
+        body=_schema_ref(body) if body is not None else None,
+        response=docs,
+        parameter=parameters or None,
+        secured=SECURITY.get(access.kind),
+    )(handler)
+
+
+def endpoint(
+    bp: Blueprint,
+    method: str,
+    path: str,
+    *,
+    access: Access,
+    responses: dict[int, type[BaseModel] | str | None],
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    max_body: int | None = None,
+    summary: str | None = None,
+) -> Callable[[Callable[..., Awaitable[HTTPResponse]]], Callable[..., Awaitable[HTTPResponse]]]:
+    """Register `fn(request, principal, [body], [query], **path_params)` on `bp`."""
+    if max_body is None and access.kind in (Kind.sdk, Kind.orgkey):
+        max_body = SDK_MAX_BODY
+
+    def decorator(fn: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
+        async def handler(request: Request, **path_params: Any) -> HTTPResponse:
+            if max_body is not None and int(request.headers.get("content-length") or 0) > max_body:
+                raise PayloadTooLarge(f"Request body too large (limit {max_body // 1024} KiB)")
+            principal = await authenticate(request, access)
+            request.ctx.principal = principal
+            kwargs: dict[str, Any] = dict(path_params)
+            if body is not None:
+                kwargs["body"] = parse_body(request, body, max_body)
+            if query is not None:
+                kwargs["query"] = parse_query(request, query)
+            return await fn(request, principal, **kwargs)
+
+        handler.__name__ = fn.__name__
+        handler.__qualname__ = fn.__qualname__
+        handler.__doc__ = fn.__doc__
+        _document(
+            handler,
+            access=access,
+            body=body,
+            query=query,
+            responses=responses,
+            summary=summary or (fn.__doc__ or fn.__name__).strip().splitlines()[0],
+            description=fn.__doc__,
+            tag=bp.name,
+        )
+        bp.add_route(handler, path, methods=[method], name=fn.__name__)
+        prefix = bp.url_prefix or ""
+        ROUTES.append(RouteInfo(method, prefix + path, f"{bp.name}.{fn.__name__}", access, body, query))
+        return fn
+
+    return decorator

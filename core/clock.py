@@ -1,0 +1,16 @@
+"""Time helpers: UTC now, and ISO-8601 with a Z as API.md writes timestamps."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(value: datetime | None) -> str | None:
+    """`2026-03-20T14:30:00Z`, or None."""
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,20 @@
+"""Apps: one Android package of an organisation, with its SDK key."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class App(Model):
+    id = fields.IntField(primary_key=True)
+    org = fields.ForeignKeyField("models.Org", related_name="apps", on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=255)
+    package_name = fields.CharField(max_length=255)
+    sdk_key = fields.CharField(max_length=24, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "apps"
+        unique_together = (("org", "package_name"),)

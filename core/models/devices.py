@@ -1,0 +1,56 @@
+"""Devices and their events (the big table)."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+
+class Device(Model):
+    id = fields.BigIntField(primary_key=True)
+    app = fields.ForeignKeyField("models.App", related_name="devices", on_delete=fields.CASCADE)
+    android_id = fields.CharField(max_length=128)
+    brand = fields.CharField(max_length=255, null=True)
+    model = fields.CharField(max_length=255, null=True)
+    android_version = fields.CharField(max_length=255, null=True)
+    app_version = fields.CharField(max_length=255, null=True)
+    fcm_token = fields.TextField(null=True)
+    country = fields.CharField(max_length=2, null=True)
+    install_type = fields.CharField(max_length=16, null=True)
+    user_segment = fields.CharField(max_length=16, default="new")
+    sessions_count = fields.IntField(default=0)
+    ad_watches = fields.IntField(default=0)
+    purchases = fields.IntField(default=0)
+    purchase_revenue = fields.DecimalField(max_digits=14, decimal_places=6, default=0)
+    ad_revenue = fields.DecimalField(max_digits=14, decimal_places=6, default=0)
+    first_seen_at = fields.DatetimeField(auto_now_add=True)
+    last_seen_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "devices"
+        unique_together = (("app", "android_id"),)
+        indexes = (Index(fields=("app_id", "last_seen_at")),)
+
+
+class Event(Model):
+    """One event; written by COPY in bulk, so no foreign keys (see the migration)."""
+
+    id = fields.BigIntField(primary_key=True)
+    app_id = fields.IntField()
+    device_id = fields.BigIntField()
+    event_type = fields.CharField(max_length=64)
+    event_data = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField()
+    received_at = fields.DatetimeField()
+    event_id = fields.UUIDField()
+
+    class Meta:
+        table = "events"
+        unique_together = (("app_id", "event_id"),)
+        indexes = (
+            Index(fields=("app_id", "created_at")),
+            Index(fields=("device_id", "created_at")),
+        )

@@ -1,0 +1,105 @@
+"""Apps of an organisation: CRUD, SDK key rotation, plan limit; the org API key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.asyncio import Redis
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from core.clock import iso
+from core.errors import Conflict, NotFound, PlanLimitReached
+from core.models import App, Event, Org
+from core.plans import PLAN_LIMITS
+from core.pubsub import invalidate
+from pipelines.auth import new_org_api_key, new_sdk_key
+
+DUPLICATE_PACKAGE = "An app with this package_name already exists in your organisation"
+
+
+def app_body(app: App) -> dict[str, Any]:
+    """The app object of API.md section 2."""
+    return {
+        "id": app.id,
+        "name": app.name,
+        "package_name": app.package_name,
+        "sdk_key": app.sdk_key,
+        "created_at": iso(app.created_at),
+        "updated_at": iso(app.updated_at),
+    }
+
+
+async def list_apps(org_id: int) -> list[App]:
+    """The organisation's apps, oldest first."""
+    return await App.filter(org_id=org_id).order_by("id")
+
+
+async def get_app(org_id: int, app_id: int) -> App:
+    """One app of the organisation; NotFound for another org's."""
+    app = await App.get_or_none(id=app_id, org_id=org_id)
+    if app is None:
+        raise NotFound("App not found")
+    return app
+
+
+async def create_app(org_id: int, name: str, package_name: str) -> App:
+    """Create an app: 409 for a duplicate package (checked first), 403 over the plan's app limit."""
+    async with in_transaction():
+        # Lock the org row so concurrent creations cannot both pass the limit check.
+        org = await Org.select_for_update().get(id=org_id)
+        if await App.filter(org_id=org_id, package_name=package_name).exists():
+            raise Conflict(DUPLICATE_PACKAGE)
+        limit = PLAN_LIMITS[org.plan].apps
+        if limit is not None and await App.filter(org_id=org_id).count() >= limit:
+            raise PlanLimitReached(f"Plan limit reached: the {org.plan} plan allows {limit} app(s)")
+        return await App.create(org_id=org_id, name=name, package_name=package_name, sdk_key=new_sdk_key())
+
+
+async def update_app(org_id: int, app_id: int, changes: dict[str, Any]) -> App:
+    """Change name and/or package_name."""
+    app = await get_app(org_id, app_id)
+    if not changes:
+        return app
+    if "package_name" in changes and changes["package_name"] != app.package_name:
+        if await App.filter(org_id=org_id, package_name=changes["package_name"]).exists():
+            raise Conflict(DUPLICATE_PACKAGE)
+    app.update_from_dict(changes)
+    try:
+        await app.save()
+    except IntegrityError:
+        raise Conflict(DUPLICATE_PACKAGE) from None
+    return app
+
+
+async def delete_app(redis: Redis, org_id: int, app_id: int) -> dict[str, int]:
+    """Delete an app with its devices and events; its SDK key stops working everywhere."""
+    app = await get_app(org_id, app_id)
+    async with in_transaction():
+        events = await Event.filter(app_id=app.id).delete()
+        devices = await app.devices.all().count()  # type: ignore[attr-defined]
+        await app.delete()  # devices cascade
+    await invalidate(redis, "app", app_id)
+    return {"events": events, "devices": devices}
+
+
+async def rotate_sdk_key(redis: Redis, org_id: int, app_id: int) -> App:
+    """Give the app a new SDK key; the old one stops working in every API process."""
+    app = await get_app(org_id, app_id)
+    app.sdk_key = new_sdk_key()
+    await app.save(update_fields=["sdk_key", "updated_at"])
+    await invalidate(redis, "app", app_id)
+    return app
+
+
+async def org_api_key(org_id: int) -> str:
+    org = await Org.get(id=org_id)
+    return org.api_key
+
+
+async def rotate_org_api_key(org_id: int) -> str:
+    """A new org API key; the old one stops working at once (it is not cached)."""
+    org = await Org.get(id=org_id)
+    org.api_key = new_org_api_key()
+    await org.save(update_fields=["api_key"])
+    return org.api_key
