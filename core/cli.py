@@ -81,7 +81,10 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    Scheduler(sync_client(settings.REDIS_URL), broker, cron_table(settings)).run_forever(stop)
+    scheduler = Scheduler(
+        sync_client(settings.REDIS_URL), broker, cron_table(settings), lock_ttl_ms=settings.SCHEDULER_LOCK_TTL_MS
+    )
+    scheduler.run_forever(stop)
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:

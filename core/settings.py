@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     WORKER_METRICS_PORT: int = Field(0, ge=0, le=65535)
     JOB_TTL_SECONDS: int = Field(7 * 86400, ge=86400)
     SCHEDULER_HEARTBEAT_CRON: str = "* * * * *"
+    SCHEDULER_LOCK_TTL_MS: int = Field(10_000, ge=1000)
     EMBEDDED_PG_PORT: int = Field(0, ge=0, le=65535)
     EMBEDDED_REDIS_PORT: int = Field(0, ge=0, le=65535)
 

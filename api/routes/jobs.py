@@ -25,6 +25,7 @@ class JobOut(BaseModel):
     progress: float
     result: Any = None
     error: str | None
+    attempts: int
     created_at: str | None
     finished_at: str | None
 
