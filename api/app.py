@@ -29,9 +29,9 @@ MAX_BODY = 1024 * 1024  # API.md: 1 MiB, SDK routes 256 KiB (checked per route)
 
 
 def _blueprints() -> list[Any]:
-    from api.routes import apps, auth, jobs, org, system
+    from api.routes import apps, auth, jobs, org, sdk, system
 
-    return [auth.bp, apps.bp, org.bp, jobs.bp, system.bp, system.root]
+    return [auth.bp, apps.bp, org.bp, sdk.bp, jobs.bp, system.bp, system.root]
 
 
 def create_app(settings: Settings | None = None) -> Sanic:
@@ -59,7 +59,10 @@ def create_app(settings: Settings | None = None) -> Sanic:
             oas_ui_default="swagger",
             oas_ui_redoc=False,
             oas_autodoc=False,
-            cors=False,
+            cors=bool(settings.CORS_ORIGINS),
+            cors_origins=settings.CORS_ORIGINS,
+            cors_expose_headers="X-Request-Id,X-RateLimit-Limit,X-RateLimit-Remaining,X-RateLimit-Reset,Retry-After",
+            cors_allow_headers="Authorization,Content-Type,X-SDK-Key,X-API-Key,X-Admin-Token,X-Request-Id",
             health=False,
             http_auto_trace=False,
             injection=False,

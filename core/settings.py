@@ -62,6 +62,36 @@ class Settings(BaseSettings):
     JOB_TTL_SECONDS: int = Field(7 * 86400, ge=86400)
     SCHEDULER_HEARTBEAT_CRON: str = "* * * * *"
     SCHEDULER_LOCK_TTL_MS: int = Field(10_000, ge=1000)
+    CORS_ORIGINS: str = ""  # comma-separated origins allowed to call the API from a browser
+    PUBLIC_URL: str = ""  # the platform's external URL, for links in emails and Stripe return pages
+
+    # Outside services, used by features that arrive with later issues. Each base URL
+    # can point at a local stand-in (the tests do); empty means the service's own.
+    ANTHROPIC_API_KEY: str = ""
+    ANTHROPIC_BASE_URL: str = ""
+    AI_MODEL: str = "claude-sonnet-4-5"
+    AI_FAST_MODEL: str = "claude-haiku-4-5"
+    STRIPE_SECRET_KEY: str = ""
+    STRIPE_WEBHOOK_SECRET: str = ""
+    STRIPE_API_BASE: str = ""
+    STRIPE_PRICE_STARTER: str = ""
+    STRIPE_PRICE_PRO: str = ""
+    STRIPE_PRICE_ENTERPRISE: str = ""
+    FCM_API_BASE: str = ""
+    SMTP_HOST: str = ""
+    SMTP_PORT: int = Field(587, ge=1, le=65535)
+    SMTP_USER: str = ""
+    SMTP_PASSWORD: str = ""
+    SMTP_FROM: str = "vaimanasoft@localhost"
+    SMTP_STARTTLS: bool = True
+    TELEGRAM_BOT_TOKEN: str = ""
+    TELEGRAM_API_BASE: str = "https://api.telegram.org"
+    PLAYSTORE_BASE_URL: str = ""
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: bool = False
+    WEBHOOK_TIMEOUT_SECONDS: float = Field(15.0, gt=0, le=60)
+    WEBHOOK_RETRY_SCHEDULE: str = "5,300,1800,7200,18000,36000"  # seconds between delivery attempts
+    DEPLOY_COMMAND: str = ""
+
     EMBEDDED_PG_PORT: int = Field(0, ge=0, le=65535)
     EMBEDDED_REDIS_PORT: int = Field(0, ge=0, le=65535)
 

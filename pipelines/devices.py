@@ -1,0 +1,78 @@
+"""Devices: registration (upsert by app and android_id) and the SDK's auto-register."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.db import raw_connection
+from core.errors import Conflict
+from core.models import App
+from pipelines import apps as apps_pipeline
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    android_id: str
+    brand: str | None = None
+    model: str | None = None
+    android_version: str | None = None
+    app_version: str | None = None
+    fcm_token: str | None = None
+    country: str | None = None
+    install_type: str | None = None
+
+
+@dataclass(frozen=True)
+class RegisteredDevice:
+    id: int
+    android_id: str
+    user_segment: str
+    created_at: datetime
+    created: bool
+
+
+# One statement: insert, or update the fields the SDK sent (absent fields keep their value).
+UPSERT_DEVICE = """
+INSERT INTO devices (app_id, android_id, brand, model, android_version, app_version, fcm_token, country,
+                     install_type, user_segment, sessions_count, ad_watches, purchases, purchase_revenue,
+                     ad_revenue, first_seen_at, last_seen_at, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'new', 0, 0, 0, 0, 0, now(), now(), now(), now())
+ON CONFLICT (app_id, android_id) DO UPDATE SET
+    brand = COALESCE(EXCLUDED.brand, devices.brand),
+    model = COALESCE(EXCLUDED.model, devices.model),
+    android_version = COALESCE(EXCLUDED.android_version, devices.android_version),
+    app_version = COALESCE(EXCLUDED.app_version, devices.app_version),
+    fcm_token = COALESCE(EXCLUDED.fcm_token, devices.fcm_token),
+    country = COALESCE(EXCLUDED.country, devices.country),
+    install_type = COALESCE(EXCLUDED.install_type, devices.install_type),
+    last_seen_at = GREATEST(devices.last_seen_at, EXCLUDED.last_seen_at),
+    updated_at = now()
+RETURNING id, android_id, user_segment, created_at, (xmax = 0) AS created
+"""
+
+
+async def register_device(app_id: int, info: DeviceInfo) -> RegisteredDevice:
+    """Create or update the app's device with this android_id."""
+    async with raw_connection() as conn:
+        row = await conn.fetchrow(
+            UPSERT_DEVICE, app_id, info.android_id, info.brand, info.model, info.android_version,
+            info.app_version, info.fcm_token, info.country.upper() if info.country else None, info.install_type,
+        )
+    return RegisteredDevice(row["id"], row["android_id"], row["user_segment"], row["created_at"], row["created"])
+
+
+async def auto_register(
+    org_id: int, package_name: str, app_name: str | None, info: DeviceInfo
+) -> tuple[App, bool, RegisteredDevice]:
+    """Find or create the org's app for the package (plan limits apply), then register the device."""
+    app = await App.get_or_none(org_id=org_id, package_name=package_name)
+    created = False
+    if app is None:
+        try:
+            app = await apps_pipeline.create_app(org_id, app_name or package_name, package_name)
+            created = True
+        except Conflict:  # a concurrent first launch created it
+            app = await App.get(org_id=org_id, package_name=package_name)
+    device = await register_device(app.id, info)
+    return app, created, device
