@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import asyncpg
 import orjson
 from sanic import HTTPResponse, Request
 from sanic.exceptions import SanicException
 from sanic.handlers import ErrorHandler
+from tortoise.exceptions import DBConnectionError
 
 from api.ratelimit import RateLimitedWith
 from core.errors import RateLimited, VaimanasoftError
@@ -52,6 +54,39 @@ def rate_headers(request: Request | None) -> dict[str, str]:
     return verdict.headers() if verdict is not None else {}
 
 
+# PostgreSQL unreachable (refused, reset, starting up, out of connections): 503, not 500.
+DATABASE_DOWN = (DBConnectionError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+                 asyncpg.TooManyConnectionsError)
+DATABASE_MODULES = ("asyncpg.", "tortoise.")
+
+
+def _raised_in(exception: BaseException, modules: tuple[str, ...]) -> bool:
+    tb = exception.__traceback__
+    while tb is not None:
+        if str(tb.tb_frame.f_globals.get("__name__", "")).startswith(modules):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def database_down(exception: BaseException) -> bool:
+    """True when the exception, or one it was raised from, says the database cannot be reached.
+
+    A bare OSError (connection refused, host not found, timeout) counts only when the driver
+    or the ORM raised it, so other I/O failures stay 500s.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exception
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DATABASE_DOWN):
+            return True
+        if isinstance(current, OSError) and _raised_in(current, DATABASE_MODULES):
+            return True
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return False
+
+
 class JsonErrorHandler(ErrorHandler):
     """Maps domain errors and Sanic's own exceptions to JSON; 500s never show a trace."""
 
@@ -75,6 +110,10 @@ class JsonErrorHandler(ErrorHandler):
             return error_response(status, message, headers=headers)
         if isinstance(exception, SanicException) and exception.status_code == 503:
             return error_response(503, str(exception) or "Service unavailable", headers=headers)
+        if database_down(exception):
+            log.warning("request.database_unavailable", request_id=rid,
+                        path=request.path if request is not None else None, error=repr(exception))
+            return error_response(503, "Database unavailable", headers=headers)
         log.error(
             "request.unhandled_error",
             request_id=rid,
