@@ -69,14 +69,16 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
 def cmd_scheduler(args: argparse.Namespace) -> None:
     """Run the scheduler loop until SIGINT/SIGTERM."""
+    settings = get_settings()
+    # Before importing actors: importing them builds the broker, which needs the URLs.
+    _require_services(settings)
+
     from actors import broker
     from core.logging import configure_logging
     from core.redis import sync_client
     from schedules.scheduler import Scheduler
     from schedules.table import cron_table
 
-    settings = get_settings()
-    _require_services(settings)
     configure_logging(settings.LOG_LEVEL, process="scheduler")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
