@@ -11,6 +11,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AsyncIO, CurrentMessage, Retries
 
 from actors.middleware import JobStatus, WorkerResources
+from core.logging import configure_logging
 from core.settings import Settings, get_settings
 
 REDIS_NAMESPACE = "dramatiq"
@@ -69,5 +70,9 @@ def queue_depths(broker: dramatiq.Broker) -> dict[str, dict[str, int]]:
     return out
 
 
-broker = build_broker(get_settings())
+_settings = get_settings()
+if os.environ.get("VAIMANASOFT_PROCESS") == "worker":
+    # Dramatiq's CLI set up plain-text logging in this process; switch it to our JSON logs.
+    configure_logging(_settings.LOG_LEVEL, process="worker")
+broker = build_broker(_settings)
 dramatiq.set_broker(broker)

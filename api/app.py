@@ -28,6 +28,26 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_BODY = 1024 * 1024  # API.md: 1 MiB, SDK routes 256 KiB (checked per route)
 
 
+MAX_INT4, MAX_INT8 = 2**31 - 1, 2**63 - 1
+
+
+def _bounded(limit: int) -> Any:
+    def cast(value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= limit:
+            raise ValueError("id out of range")  # the route does not match: 404
+        return number
+
+    cast.__name__ = f"id_upto_{limit}"  # the router's generated code looks casts up by name: keep them apart
+    return cast
+
+
+def register_id_patterns(app: Sanic) -> None:
+    """Path types `<x:id>` (integer key) and `<x:bigid>` (bigint key): out-of-range ids are 404, not 500."""
+    app.router.register_pattern("id", _bounded(MAX_INT4), r"^[0-9]{1,10}$")
+    app.router.register_pattern("bigid", _bounded(MAX_INT8), r"^[0-9]{1,19}$")
+
+
 def _blueprints() -> list[Any]:
     from api.routes import apps, auth, jobs, org, sdk, system
 
@@ -77,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.ext.openapi.add_security_scheme("sdkKey", "apiKey", location="header", name="X-SDK-Key")
     app.ext.openapi.add_security_scheme("apiKey", "apiKey", location="header", name="X-API-Key")
     app.ext.openapi.add_security_scheme("adminToken", "apiKey", location="header", name="X-Admin-Token")
+    register_id_patterns(app)
     for blueprint in _blueprints():
         app.blueprint(blueprint)
 

@@ -54,6 +54,20 @@ def rate_headers(request: Request | None) -> dict[str, str]:
     return verdict.headers() if verdict is not None else {}
 
 
+def _allowed_methods(request: Request | None) -> list[str]:
+    """Methods the router accepts for this path (Sanic does not say for dynamic paths)."""
+    if request is None:
+        return []
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        try:
+            request.app.router.get(request.path, method, request.headers.get("host"))
+            allowed.append(method)
+        except SanicException:
+            pass
+    return allowed
+
+
 # PostgreSQL unreachable (refused, reset, starting up, out of connections): 503, not 500.
 DATABASE_DOWN = (DBConnectionError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
                  asyncpg.TooManyConnectionsError)
@@ -105,8 +119,9 @@ class JsonErrorHandler(ErrorHandler):
             message = SANIC_MESSAGES.get(status) or str(exception) or "Request failed"
             if status == 400 and str(exception):
                 message = str(exception)
-            if status == 405 and getattr(exception, "allowed_methods", None):
-                headers["Allow"] = ", ".join(sorted(exception.allowed_methods))  # type: ignore[attr-defined]
+            if status == 405:
+                headers["Allow"] = ", ".join(sorted(getattr(exception, "allowed_methods", None) or
+                                                    _allowed_methods(request)))
             return error_response(status, message, headers=headers)
         if isinstance(exception, SanicException) and exception.status_code == 503:
             return error_response(503, str(exception) or "Service unavailable", headers=headers)

@@ -9,6 +9,7 @@ validates the body and query (400/413), then calls the handler with them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sanic import Blueprint, HTTPResponse, Request
 from sanic_ext import openapi
-from sanic_ext.extensions.openapi.definitions import Component, Parameter, Response
+from sanic_ext.extensions.openapi.definitions import Component, Parameter, RequestBody, Response
 
 from api.auth import Access, Kind, authenticate
 from core.errors import BadRequest, PayloadTooLarge
@@ -62,6 +63,21 @@ def validation_details(exc: ValidationError) -> dict[str, str]:
     return details
 
 
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string (or key) in `value` holding a NUL character, else None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items: Any = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        here = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and "\x00" in key:
+            return here
+        found = _nul_path(item, here)
+        if found is not None:
+            return found
+    return None
+
+
 def parse_body(request: Request, model: type[BaseModel], max_bytes: int | None) -> BaseModel:
     """The request's JSON body validated by `model` (400 with details, 413 when too large)."""
     raw = request.body or b""
@@ -73,6 +89,10 @@ def parse_body(request: Request, model: type[BaseModel], max_bytes: int | None) 
         raise BadRequest("Invalid JSON body") from None
     if not isinstance(data, dict):
         raise BadRequest("JSON body must be an object")
+    # PostgreSQL cannot store NUL in text or jsonb; in valid JSON it can only be written \u0000.
+    nul = _nul_path(data) if b"\\u0000" in raw else None
+    if nul is not None:
+        raise BadRequest("Invalid request body", {nul or "body": "must not contain NUL characters"})
     try:
         # JSON mode: strict about JSON types, yet enums and datetimes come from strings.
         return model.model_validate_json(raw if raw.strip() else b"{}")
@@ -99,12 +119,16 @@ def _schema_ref(model: type[BaseModel] | None) -> Any:
     return {"application/json": {"schema": Component(model)}}
 
 
+PATH_PARAM = re.compile(r"<([^:>]+)(?::([^>]+))?>")
+INTEGER_PATH_TYPES = {"int", "id", "bigid"}  # sanic-ext documents only the built-in int as an integer
+
 SECURITY = {Kind.user: "bearer", Kind.sdk: "sdkKey", Kind.orgkey: "apiKey", Kind.operator: "adminToken"}
 
 
 def _document(
     handler: Callable[..., Any],
     *,
+    path: str,
     access: Access,
     body: type[BaseModel] | None,
     query: type[BaseModel] | None,
@@ -112,7 +136,8 @@ def _document(
     summary: str,
     description: str | None,
     tag: str,
-) -> None:
+) -> Callable[..., Any]:
+    """Attach the OpenAPI operation; returns the function to register (sanic-ext may wrap it)."""
     docs: list[Response] = []
     for status, model in responses.items():
         if isinstance(model, str):  # a non-JSON media type, e.g. text/csv or text/event-stream
@@ -121,26 +146,31 @@ def _document(
             docs.append(Response(_schema_ref(model or ErrorOut), status=status, description="Error"))
         else:
             docs.append(Response(_schema_ref(model), status=status, description="Success"))
-    errors = {400: "Invalid parameters", 429: "Rate limited"}
+    errors = {400: "Invalid parameters", 429: "Rate limited", 503: "A dependency (database, Redis, queue) is down"}
+    if body is not None:
+        errors[413] = "Request body too large"
     if access.kind is not Kind.public:
         errors.update({401: "Missing or invalid credentials", 403: "Not allowed", 404: "Not found"})
     for status, text in errors.items():
         if status not in responses:
             docs.append(Response(_schema_ref(ErrorOut), status=status, description=text))
-    parameters = []
+    parameters = [
+        Parameter(name, int if label in INTEGER_PATH_TYPES else str, location="path", required=True)
+        for name, label in PATH_PARAM.findall(path)
+    ]
     if query is not None:
         for name, field in query.model_fields.items():
             annotation = field.annotation
-            schema_type = {int: "integer", float: "number", bool: "boolean"}.get(annotation, "string")  # type: ignore[call-overload]
+            schema_type = {int: int, float: float, bool: bool}.get(annotation, str)  # type: ignore[call-overload]
             parameters.append(
-                Parameter(name, {"type": schema_type}, location="query", required=field.is_required(),
+                Parameter(name, schema_type, location="query", required=field.is_required(),
                           description=field.description or "")
             )
-    openapi.definition(
+    return openapi.definition(
         summary=summary,
         description=description,
         tag=tag,
-        body=_schema_ref(body) if body is not None else None,
+        body=RequestBody(_schema_ref(body), required=True) if body is not None else None,
         response=docs,
         parameter=parameters or None,
         secured=SECURITY.get(access.kind),
@@ -179,8 +209,9 @@ def endpoint(
         handler.__name__ = fn.__name__
         handler.__qualname__ = fn.__qualname__
         handler.__doc__ = fn.__doc__
-        _document(
+        documented = _document(
             handler,
+            path=path,
             access=access,
             body=body,
             query=query,
@@ -189,7 +220,7 @@ def endpoint(
             description=fn.__doc__,
             tag=bp.name,
         )
-        bp.add_route(handler, path, methods=[method], name=fn.__name__)
+        bp.add_route(documented, path, methods=[method], name=fn.__name__)
         prefix = bp.url_prefix or ""
         ROUTES.append(RouteInfo(method, prefix + path, f"{bp.name}.{fn.__name__}", access, body, query))
         return fn

@@ -56,27 +56,27 @@ async def create_app(request: Request, principal: Principal, body: AppIn) -> HTT
     return ok(apps.app_body(app), status=201)
 
 
-@endpoint(bp, "GET", "/<app_id:int>", access=VIEWER, responses={200: AppOut})
+@endpoint(bp, "GET", "/<app_id:id>", access=VIEWER, responses={200: AppOut})
 async def get_app(request: Request, principal: Principal, app_id: int) -> HTTPResponse:
     """One app."""
     return ok(apps.app_body(await apps.get_app(principal.org_id, app_id)))
 
 
-@endpoint(bp, "PUT", "/<app_id:int>", access=ADMIN, body=AppUpdate, responses={200: AppOut, 409: None})
+@endpoint(bp, "PUT", "/<app_id:id>", access=ADMIN, body=AppUpdate, responses={200: AppOut, 409: None})
 async def update_app(request: Request, principal: Principal, app_id: int, body: AppUpdate) -> HTTPResponse:
     """Rename an app or change its package name."""
     app = await apps.update_app(principal.org_id, app_id, body.model_dump(exclude_none=True))
     return ok(apps.app_body(app))
 
 
-@endpoint(bp, "DELETE", "/<app_id:int>", access=ADMIN, responses={200: DeletedOut})
+@endpoint(bp, "DELETE", "/<app_id:id>", access=ADMIN, responses={200: DeletedOut})
 async def delete_app(request: Request, principal: Principal, app_id: int) -> HTTPResponse:
     """Delete an app with all its devices and events."""
     deleted = await apps.delete_app(request.app.ctx.redis, principal.org_id, app_id)
     return ok({"success": True, "deleted": deleted})
 
 
-@endpoint(bp, "POST", "/<app_id:int>/rotate-key", access=ADMIN, responses={200: AppOut})
+@endpoint(bp, "POST", "/<app_id:id>/rotate-key", access=ADMIN, responses={200: AppOut})
 async def rotate_key(request: Request, principal: Principal, app_id: int) -> HTTPResponse:
     """Issue a new SDK key; the old one stops working at once."""
     app = await apps.rotate_sdk_key(request.app.ctx.redis, principal.org_id, app_id)

@@ -93,7 +93,7 @@ async def register(request: Request, principal: Principal, body: RegisterIn) -> 
     return ok({"token": _token(request, row), "user": user_body(row)}, status=201)
 
 
-@endpoint(bp, "POST", "/login", access=AUTH_ROUTE, body=LoginIn, responses={200: TokenOut})
+@endpoint(bp, "POST", "/login", access=AUTH_ROUTE, body=LoginIn, responses={200: TokenOut, 401: None})
 async def login(request: Request, principal: Principal, body: LoginIn) -> HTTPResponse:
     """Exchange email and password for a JWT valid 24 hours."""
     row = await auth.authenticate(body.email, body.password)
