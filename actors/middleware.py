@@ -113,7 +113,7 @@ class JobStatus(Middleware):
                     "actor": message.actor_name,
                     "queue": message.queue_name,
                     "error": error,
-                    "retries": message.options.get("retries", 0),
+                    "retries": self._retries_done(broker, message),
                 },
             )
         )
@@ -122,6 +122,14 @@ class JobStatus(Middleware):
         job_id = message.options.get("job_id")
         if job_id and (redis := _redis()) is not None:
             self._safely(jobs.mark_finished(redis, job_id, error="Job expired before a worker took it", error_status=503))
+
+    @staticmethod
+    def _retries_done(broker: dramatiq.Broker, message: dramatiq.Message) -> int:
+        """How often a failed message was retried (Retries counts the final, refused attempt too)."""
+        retries = message.options.get("retries", 0)
+        actor_max = broker.get_actor(message.actor_name).options.get("max_retries")
+        max_retries = message.options.get("max_retries", actor_max)
+        return min(retries, max_retries) if max_retries is not None else retries
 
     @staticmethod
     def _safely(coro: Any) -> None:

@@ -65,22 +65,37 @@ async def delete(redis: Redis, job_id: str, org_id: int | None) -> None:
     await redis.zrem(ALL_INDEX, job_id)
 
 
+# Writes by the worker touch a record only while it exists: a message that outlives its record (expired,
+# or dropped after an enqueue error although the broker had taken it) must not leave a partial, TTL-less one.
+UPDATE_IF_EXISTS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+if ARGV[1] ~= '' then redis.call('HINCRBY', KEYS[1], ARGV[1], 1) end
+return 1
+"""
+
+
+async def _update(redis: Redis, job_id: str, fields: dict[str, Any], increment: str = "") -> bool:
+    """Set `fields` (and add 1 to the field `increment`) of an existing record; False when there is none."""
+    args: list[Any] = [increment]
+    for name, value in fields.items():
+        args += [name, value]
+    return bool(await redis.register_script(UPDATE_IF_EXISTS)(keys=[_key(job_id)], args=args))
+
+
 async def mark_running(redis: Redis, job_id: str) -> None:
     """The worker started (or restarted, after a redelivery) the job."""
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.hset(_key(job_id), mapping={"status": RUNNING, "started_at": time.time()})
-        pipe.hincrby(_key(job_id), "attempts", 1)
-        await pipe.execute()
+    await _update(redis, job_id, {"status": RUNNING, "started_at": time.time()}, increment="attempts")
 
 
 async def set_progress(redis: Redis, job_id: str, fraction: float) -> None:
     """Report progress 0..1 of a running job."""
-    await redis.hset(_key(job_id), "progress", min(1.0, max(0.0, float(fraction))))
+    await _update(redis, job_id, {"progress": min(1.0, max(0.0, float(fraction)))})
 
 
 async def mark_retrying(redis: Redis, job_id: str, error: str) -> None:
     """The attempt failed and the broker will retry it."""
-    await redis.hset(_key(job_id), mapping={"status": QUEUED, "error": error})
+    await _update(redis, job_id, {"status": QUEUED, "error": error})
 
 
 async def mark_finished(
@@ -92,10 +107,9 @@ async def mark_finished(
         fields.update(status=DONE, progress=1, result=orjson.dumps(result).decode(), error="")
     else:
         fields.update(status=FAILED, error=error, error_status=error_status or 500)
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.hset(_key(job_id), mapping=fields)
-        pipe.publish(CHANNEL_JOBS_DONE, job_id)
-        await pipe.execute()
+    await _update(redis, job_id, fields)
+    # Even without a record: a request waiting for it then sees at once that it is gone.
+    await redis.publish(CHANNEL_JOBS_DONE, job_id)
 
 
 async def record_failure(redis: Redis, entry: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import dramatiq
 import redis
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from core.logging import get_logger
 from schedules.table import Entry
@@ -53,6 +53,11 @@ class Scheduler:
         for entry in entries:
             if not croniter.is_valid(entry.cron):
                 raise ValueError(f"invalid cron expression for {entry.name}: {entry.cron!r}")
+            # A date that never comes (e.g. 30 February) would raise in every pass and stop the loop.
+            try:
+                croniter(entry.cron, datetime.now(timezone.utc)).get_next(datetime)
+            except CroniterBadDateError:
+                raise ValueError(f"cron expression for {entry.name} never fires: {entry.cron!r}") from None
 
     def lead(self) -> bool:
         """Take or keep the leader lock; True while this node leads."""
@@ -80,10 +85,16 @@ class Scheduler:
     def fire(self, entry: Entry, tick: datetime) -> bool:
         """Enqueue one tick of `entry` unless some scheduler already did."""
         stamp = tick.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        if not self.client.set(f"scheduler:fired:{entry.name}:{stamp}", self.node, nx=True, ex=FIRED_TTL_SECONDS):
+        claim = f"scheduler:fired:{entry.name}:{stamp}"
+        if not self.client.set(claim, self.node, nx=True, ex=FIRED_TTL_SECONDS):
             return False
         actor = self.broker.get_actor(entry.actor)
-        actor.send_with_options(kwargs={**entry.kwargs, "tick": stamp})
+        try:
+            actor.send_with_options(kwargs={**entry.kwargs, "tick": stamp})
+        except Exception:
+            # The broker did not take the tick: free its claim so a later pass sends it, instead of losing it.
+            self.client.delete(claim)
+            raise
         self.client.set(f"scheduler:last:{entry.name}", tick.isoformat())
         log.info("scheduler.fired", entry=entry.name, tick=stamp)
         return True

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -31,6 +32,18 @@ def free_port() -> int:
 def random_ip() -> str:
     """A fresh client address, sent as X-Forwarded-For (servers run with PROXIES_COUNT=1)."""
     return f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+
+
+def with_redis_db(url: str, db: int) -> str:
+    """The same Redis server as `url`, database number `db` (to isolate a group of processes)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
+
+
+def redis_db(url: str) -> int:
+    """The database number of a redis:// URL (0 when absent)."""
+    path = urlsplit(url).path.strip("/")
+    return int(path) if path else 0
 
 
 def unique_email(prefix: str = "user") -> str:
@@ -206,7 +219,10 @@ async def add_member(database_url: str, org_id: int, role: str, client: Client) 
     return {"token": r.json()["token"], "user_id": user_id, "email": email}
 
 
-async def poll_job(client: Client, token: str, job_id: str, until: set[str], timeout: float = 60) -> dict[str, Any]:
+async def poll_job(
+    client: Client, token: str, job_id: str, until: set[str], timeout: float = 60, interval: float = 0.2
+) -> dict[str, Any]:
+    """GET /jobs/{id} every `interval` seconds until its status is in `until` (or `timeout` runs out)."""
     deadline = time.monotonic() + timeout
     while True:
         r = await client.request("GET", f"/jobs/{job_id}", token)
@@ -214,4 +230,4 @@ async def poll_job(client: Client, token: str, job_id: str, until: set[str], tim
         job = r.json()
         if job["status"] in until or time.monotonic() > deadline:
             return job
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(interval)
