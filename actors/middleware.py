@@ -95,7 +95,8 @@ class JobStatus(Middleware):
             if job_id:
                 self._safely(jobs.mark_finished(redis, job_id, result=result))
             return
-        error = exception.message if isinstance(exception, VaimanasoftError) else f"{type(exception).__name__}: {exception}"
+        # Internal errors stay in the worker log; clients see their kind only.
+        error = exception.message if isinstance(exception, VaimanasoftError) else f"Internal error ({type(exception).__name__})"
         if not message.failed:  # Retries re-enqueued it
             if job_id:
                 self._safely(jobs.mark_retrying(redis, job_id, error))

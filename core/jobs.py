@@ -112,21 +112,25 @@ async def mark_finished(
     await redis.publish(CHANNEL_JOBS_DONE, job_id)
 
 
+def _failures_key(org_id: int | None) -> str:
+    return f"{RECENT_FAILURES_KEY}:{org_id}" if org_id is not None else RECENT_FAILURES_KEY
+
+
 async def record_failure(redis: Redis, entry: dict[str, Any]) -> None:
-    """Keep a dead-lettered message in the recent-failures list (the dead-letter view)."""
+    """Keep a dead-lettered message in the recent-failures lists (the dead-letter view):
+    every org's, and its own org's, so a busy org cannot push another's out of view."""
+    item = orjson.dumps({**entry, "at": _iso(time.time())}).decode()
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.lpush(RECENT_FAILURES_KEY, orjson.dumps({**entry, "at": _iso(time.time())}).decode())
-        pipe.ltrim(RECENT_FAILURES_KEY, 0, RECENT_FAILURES_KEPT - 1)
+        for key in {RECENT_FAILURES_KEY, _failures_key(entry.get("org_id"))}:
+            pipe.lpush(key, item)
+            pipe.ltrim(key, 0, RECENT_FAILURES_KEPT - 1)
         await pipe.execute()
 
 
 async def recent_failures(redis: Redis, org_id: int | None, limit: int = 50) -> list[dict[str, Any]]:
-    """Newest dead-lettered messages; an org sees only its own (None: all, for operators)."""
-    raw = await redis.lrange(RECENT_FAILURES_KEY, 0, RECENT_FAILURES_KEPT - 1)
-    entries = [orjson.loads(item) for item in raw]
-    if org_id is not None:
-        entries = [e for e in entries if e.get("org_id") == org_id]
-    return entries[:limit]
+    """Newest dead-lettered messages of an org (None: of all orgs, for operators)."""
+    raw = await redis.lrange(_failures_key(org_id), 0, limit - 1)
+    return [orjson.loads(item) for item in raw]
 
 
 async def get(redis: Redis, job_id: str) -> dict[str, Any] | None:
