@@ -20,16 +20,22 @@ REQUIRED_VARIABLES = {
 }
 
 
+def _compose_command() -> list[str] | None:
+    """`docker compose` (the plugin), else the standalone `docker-compose`, else None."""
+    if shutil.which("docker") is not None:
+        try:
+            result = subprocess.run(["docker", "compose", "version"], check=False, capture_output=True, timeout=30)
+            if result.returncode == 0:
+                return ["docker", "compose"]
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    if shutil.which("docker-compose") is not None:
+        return ["docker-compose"]
+    return None
+
+
 def _compose_available() -> bool:
-    if shutil.which("docker") is None:
-        return False
-    try:
-        result = subprocess.run(
-            ["docker", "compose", "version"], check=False, capture_output=True, timeout=30
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return result.returncode == 0
+    return _compose_command() is not None
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +54,11 @@ def _environment(service: dict[str, Any]) -> dict[str, str]:
     return {str(k): "" if v is None else str(v) for k, v in env.items()}
 
 
-@pytest.mark.skipif(not _compose_available(), reason="no `docker compose` plugin on this machine")
+@pytest.mark.skipif(not _compose_available(), reason="neither `docker compose` nor `docker-compose` on this machine")
 def test_compose_file__docker_compose_config__valid(tmp_path: Path) -> None:
     env = {**os.environ, **REQUIRED_VARIABLES}
     result = subprocess.run(
-        ["docker", "compose", "-f", str(COMPOSE_FILE), "config", "-q"],
+        [*(_compose_command() or []), "-f", str(COMPOSE_FILE), "config", "-q"],
         check=False,
         capture_output=True,
         text=True,
@@ -63,11 +69,11 @@ def test_compose_file__docker_compose_config__valid(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.skipif(not _compose_available(), reason="no `docker compose` plugin on this machine")
+@pytest.mark.skipif(not _compose_available(), reason="neither `docker compose` nor `docker-compose` on this machine")
 def test_compose_file__rabbitmq_profile__valid() -> None:
     env = {**os.environ, **REQUIRED_VARIABLES}
     result = subprocess.run(
-        ["docker", "compose", "-f", str(COMPOSE_FILE), "--profile", "rabbitmq", "config", "--services"],
+        [*(_compose_command() or []), "-f", str(COMPOSE_FILE), "--profile", "rabbitmq", "config", "--services"],
         check=False,
         capture_output=True,
         text=True,
