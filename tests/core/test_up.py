@@ -150,8 +150,12 @@ class Up:
     def owned(self) -> set[ProcessId]:
         """Every process of this `up`: its descendants and the embedded servers."""
         assert self.process is not None
-        root = psutil.Process(self.process.pid)
-        owned = {ProcessId.of(child) for child in root.children(recursive=True)}
+        owned = set()
+        for child in psutil.Process(self.process.pid).children(recursive=True):
+            try:
+                owned.add(ProcessId.of(child))
+            except psutil.NoSuchProcess:  # short-lived (pg_ctl, initdb) and already gone
+                continue
         return owned | processes_using(self.data_dir)
 
     def stop(self, sig: signal.Signals, group: bool = False) -> int:
