@@ -49,9 +49,9 @@ def register_id_patterns(app: Sanic) -> None:
 
 
 def _blueprints() -> list[Any]:
-    from api.routes import apps, auth, jobs, org, sdk, system
+    from api.routes import apps, auth, billing, jobs, org, sdk, settings, system, team
 
-    return [auth.bp, apps.bp, org.bp, sdk.bp, jobs.bp, system.bp, system.root]
+    return [auth.bp, apps.bp, org.bp, team.bp, settings.bp, billing.bp, sdk.bp, jobs.bp, system.bp, system.root]
 
 
 def create_app(settings: Settings | None = None) -> Sanic:

@@ -63,6 +63,7 @@ class Principal:
     org_id: int | None = None
     plan: str = "free"
     user_id: int | None = None
+    email: str | None = None
     role: Role | None = None
     is_platform_admin: bool = False
     app_id: int | None = None
@@ -96,6 +97,7 @@ async def principal_from_token(request: Request, token: str) -> Principal:
         org_id=org.id,
         plan=org.plan,
         user_id=user_row.id,
+        email=user_row.email,
         role=Role(user_row.role),
         is_platform_admin=user_row.is_platform_admin,
         claims=claims,

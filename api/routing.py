@@ -20,6 +20,7 @@ from sanic import Blueprint, HTTPResponse, Request
 from sanic_ext import openapi
 from sanic_ext.extensions.openapi.definitions import Component, Parameter, RequestBody, Response
 
+from api import audit
 from api.auth import Access, Kind, authenticate
 from core.errors import BadRequest, PayloadTooLarge
 
@@ -52,6 +53,7 @@ class RouteInfo:
     access: Access
     body: type[BaseModel] | None
     query: type[BaseModel] | None
+    action: str | None
 
 
 def validation_details(exc: ValidationError) -> dict[str, str]:
@@ -188,10 +190,17 @@ def endpoint(
     query: type[BaseModel] | None = None,
     max_body: int | None = None,
     summary: str | None = None,
+    action: str | None = None,
 ) -> Callable[[Callable[..., Awaitable[HTTPResponse]]], Callable[..., Awaitable[HTTPResponse]]]:
-    """Register `fn(request, principal, [body], [query], **path_params)` on `bp`."""
+    """Register `fn(request, principal, [body], [query], **path_params)` on `bp`.
+
+    `action` (`<resource>.<verb>`) names the activity-log entry written after each
+    successful call; every mutating route of users must have one.
+    """
     if max_body is None and access.kind in (Kind.sdk, Kind.orgkey):
         max_body = SDK_MAX_BODY
+    if action is None and method in audit.MUTATING and access.kind is Kind.user:
+        raise ValueError(f"{method} {path}: mutating user routes name their activity action")
 
     def decorator(fn: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
         async def handler(request: Request, **path_params: Any) -> HTTPResponse:
@@ -204,7 +213,10 @@ def endpoint(
                 kwargs["body"] = parse_body(request, body, max_body)
             if query is not None:
                 kwargs["query"] = parse_query(request, query)
-            return await fn(request, principal, **kwargs)
+            response = await fn(request, principal, **kwargs)
+            if action is not None:
+                await audit.record(request, principal, action, response, path_params)
+            return response
 
         handler.__name__ = fn.__name__
         handler.__qualname__ = fn.__qualname__
@@ -222,7 +234,7 @@ def endpoint(
         )
         bp.add_route(documented, path, methods=[method], name=fn.__name__)
         prefix = bp.url_prefix or ""
-        ROUTES.append(RouteInfo(method, prefix + path, f"{bp.name}.{fn.__name__}", access, body, query))
+        ROUTES.append(RouteInfo(method, prefix + path, f"{bp.name}.{fn.__name__}", access, body, query, action))
         return fn
 
     return decorator

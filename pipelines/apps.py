@@ -19,12 +19,14 @@ DUPLICATE_PACKAGE = "An app with this package_name already exists in your organi
 
 
 def app_body(app: App) -> dict[str, Any]:
-    """The app object of API.md section 2."""
+    """The app object of API.md section 2 (FCM: whether configured and the project, never the key)."""
     return {
         "id": app.id,
         "name": app.name,
         "package_name": app.package_name,
         "sdk_key": app.sdk_key,
+        "fcm_configured": app.fcm_credentials is not None,
+        "fcm_project_id": app.fcm_project_id,
         "created_at": iso(app.created_at),
         "updated_at": iso(app.updated_at),
     }
@@ -56,29 +58,34 @@ async def create_app(org_id: int, name: str, package_name: str) -> App:
         return await App.create(org_id=org_id, name=name, package_name=package_name, sdk_key=new_sdk_key())
 
 
-async def update_app(org_id: int, app_id: int, changes: dict[str, Any]) -> App:
-    """Change name and/or package_name."""
+async def update_app(org_id: int, app_id: int, changes: dict[str, Any]) -> tuple[App, dict[str, Any]]:
+    """Change name and/or package_name; returns the app and {field: {"before", "after"}}."""
     app = await get_app(org_id, app_id)
-    if not changes:
-        return app
-    if "package_name" in changes and changes["package_name"] != app.package_name:
+    diff = {k: {"before": getattr(app, k), "after": v} for k, v in changes.items() if getattr(app, k) != v}
+    if not diff:
+        return app, diff
+    if "package_name" in diff:
         if await App.filter(org_id=org_id, package_name=changes["package_name"]).exists():
             raise Conflict(DUPLICATE_PACKAGE)
-    app.update_from_dict(changes)
+    app.update_from_dict({k: v["after"] for k, v in diff.items()})
     try:
         await app.save()
     except IntegrityError:
         raise Conflict(DUPLICATE_PACKAGE) from None
-    return app
+    return app, diff
 
 
 async def delete_app(redis: Redis, org_id: int, app_id: int) -> dict[str, int]:
     """Delete an app with its devices and events; its SDK key stops working everywhere."""
     app = await get_app(org_id, app_id)
-    async with in_transaction():
+    async with in_transaction() as conn:
         events = await Event.filter(app_id=app.id).delete()
         devices = await app.devices.all().count()  # type: ignore[attr-defined]
         await app.delete()  # devices cascade
+        # Their quota slots are free again.
+        await conn.execute_query(
+            "UPDATE orgs SET device_count = GREATEST(0, device_count - $2) WHERE id = $1", [org_id, devices]
+        )
     await invalidate(redis, "app", app_id)
     return {"events": events, "devices": devices}
 

@@ -140,15 +140,17 @@ async def register(name: str, email: str, password: str, org_name: str, plan: st
 async def authenticate(email: str, password: str) -> User:
     """The user with these credentials; the same Unauthorized whether the email exists or not."""
     user = await User.get_or_none(email=email.strip().lower())
-    ok = await verify_password(user.password_hash if user else _DUMMY_HASH, password)
-    if user is None or not ok:
+    usable = user is not None and user.status == "active" and user.password_hash
+    ok = await verify_password(user.password_hash if usable else _DUMMY_HASH, password)  # type: ignore[union-attr,arg-type]
+    if not usable or not ok:
         raise Unauthorized(BAD_CREDENTIALS)
+    assert user is not None
     return user
 
 
 async def active_user(claims: TokenClaims) -> User:
     """The token's user as stored now (role changes and removal take effect at once)."""
-    user = await User.get_or_none(id=claims.user_id, org_id=claims.org_id).select_related("org")
+    user = await User.get_or_none(id=claims.user_id, org_id=claims.org_id, status="active").select_related("org")
     if user is None:
         raise Unauthorized("Invalid token")
     return user

@@ -9,6 +9,7 @@ from core.db import raw_connection
 from core.errors import Conflict
 from core.models import App
 from pipelines import apps as apps_pipeline
+from pipelines import usage
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,23 @@ class RegisteredDevice:
     created: bool
 
 
-# One statement: insert, or update the fields the SDK sent (absent fields keep their value).
+# Update the fields the SDK sent (absent fields keep their value).
+UPDATE_DEVICE = """
+UPDATE devices SET
+    brand = COALESCE($3, brand),
+    model = COALESCE($4, model),
+    android_version = COALESCE($5, android_version),
+    app_version = COALESCE($6, app_version),
+    fcm_token = COALESCE($7, fcm_token),
+    country = COALESCE($8, country),
+    install_type = COALESCE($9, install_type),
+    last_seen_at = GREATEST(last_seen_at, now()),
+    updated_at = now()
+WHERE app_id = $1 AND android_id = $2
+RETURNING id, android_id, user_segment, created_at, false AS created
+"""
+
+# Insert; a concurrent registration of the same device turns it into the update above.
 UPSERT_DEVICE = """
 INSERT INTO devices (app_id, android_id, brand, model, android_version, app_version, fcm_token, country,
                      install_type, user_segment, sessions_count, ad_watches, purchases, purchase_revenue,
@@ -52,18 +69,26 @@ RETURNING id, android_id, user_segment, created_at, (xmax = 0) AS created
 """
 
 
-async def register_device(app_id: int, info: DeviceInfo) -> RegisteredDevice:
-    """Create or update the app's device with this android_id."""
-    async with raw_connection() as conn:
-        row = await conn.fetchrow(
-            UPSERT_DEVICE, app_id, info.android_id, info.brand, info.model, info.android_version,
-            info.app_version, info.fcm_token, info.country.upper() if info.country else None, info.install_type,
-        )
+async def register_device(app_id: int, org_id: int, plan: str, info: DeviceInfo) -> RegisteredDevice:
+    """Create or update the app's device with this android_id.
+
+    A new device takes a slot of the org's device quota (PlanLimitReached when spent);
+    known devices keep working whatever the quota.
+    """
+    args = (app_id, info.android_id, info.brand, info.model, info.android_version, info.app_version,
+            info.fcm_token, info.country.upper() if info.country else None, info.install_type)
+    async with raw_connection() as conn, conn.transaction():
+        row = await conn.fetchrow(UPDATE_DEVICE, *args)
+        if row is None:
+            await usage.reserve_devices(conn, org_id, plan, 1)
+            row = await conn.fetchrow(UPSERT_DEVICE, *args)
+            if not row["created"]:  # registered concurrently by another request
+                await usage.release_devices(conn, org_id, 1)
     return RegisteredDevice(row["id"], row["android_id"], row["user_segment"], row["created_at"], row["created"])
 
 
 async def auto_register(
-    org_id: int, package_name: str, app_name: str | None, info: DeviceInfo
+    org_id: int, plan: str, package_name: str, app_name: str | None, info: DeviceInfo
 ) -> tuple[App, bool, RegisteredDevice]:
     """Find or create the org's app for the package (plan limits apply), then register the device."""
     app = await App.get_or_none(org_id=org_id, package_name=package_name)
@@ -74,5 +99,5 @@ async def auto_register(
             created = True
         except Conflict:  # a concurrent first launch created it
             app = await App.get(org_id=org_id, package_name=package_name)
-    device = await register_device(app.id, info)
+    device = await register_device(app.id, org_id, plan, info)
     return app, created, device

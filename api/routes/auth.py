@@ -5,17 +5,19 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, field_validator
 from sanic import Blueprint, HTTPResponse, Request
 
+from api import audit
 from api.auth import AUTH_ROUTE, VIEWER, Principal, user
 from api.responses import ok
 from api.routing import Body, endpoint
 from core.models import Role, User
-from pipelines import auth
+from pipelines import auth, team
 
 bp = Blueprint("auth", url_prefix="/api/v4/auth")
 EMAIL_MAX = 254
 
 
-def _email(value: str) -> str:
+def valid_email(value: str) -> str:
+    """Lower-cased email, or ValueError."""
     value = value.strip().lower()
     local, at, domain = value.partition("@")
     if not at or not local or "." not in domain or " " in value or domain.startswith(".") or domain.endswith("."):
@@ -32,12 +34,18 @@ class RegisterIn(Body):
     @field_validator("email")
     @classmethod
     def _valid_email(cls, value: str) -> str:
-        return _email(value)
+        return valid_email(value)
 
 
 class LoginIn(Body):
     email: str = Field(min_length=1, max_length=EMAIL_MAX)
     password: str = Field(min_length=1, max_length=1024)
+
+
+class AcceptInviteIn(Body):
+    token: str = Field(min_length=1, max_length=256)
+    name: str = Field(min_length=1, max_length=255)
+    password: str = Field(min_length=8, max_length=1024)
 
 
 class UserOut(BaseModel):
@@ -86,28 +94,48 @@ def _token(request: Request, row: User) -> str:
     return auth.issue_token(row, settings.SECRET_KEY, settings.JWT_TTL_SECONDS)
 
 
-@endpoint(bp, "POST", "/register", access=AUTH_ROUTE, body=RegisterIn, responses={201: TokenOut, 409: None})
+def _as_actor(request: Request, row: User) -> None:
+    """Credit the activity entry of a public auth route to the user it concerns."""
+    entry = audit.note(request)
+    entry.org_id, entry.user_id, entry.user_email, entry.resource_id = row.org_id, row.id, row.email, row.id  # type: ignore[attr-defined]
+
+
+@endpoint(bp, "POST", "/register", access=AUTH_ROUTE, body=RegisterIn, responses={201: TokenOut, 409: None},
+          action="org.create")
 async def register(request: Request, principal: Principal, body: RegisterIn) -> HTTPResponse:
     """Create an organisation and its owner; returns a JWT."""
     row = await auth.register(body.name, body.email, body.password, body.org_name, request.app.ctx.settings.DEFAULT_PLAN.value)
+    _as_actor(request, row)
     return ok({"token": _token(request, row), "user": user_body(row)}, status=201)
 
 
-@endpoint(bp, "POST", "/login", access=AUTH_ROUTE, body=LoginIn, responses={200: TokenOut, 401: None})
+@endpoint(bp, "POST", "/login", access=AUTH_ROUTE, body=LoginIn, responses={200: TokenOut, 401: None},
+          action="auth.login")
 async def login(request: Request, principal: Principal, body: LoginIn) -> HTTPResponse:
     """Exchange email and password for a JWT valid 24 hours."""
     row = await auth.authenticate(body.email, body.password)
+    _as_actor(request, row)
     return ok({"token": _token(request, row), "user": user_body(row)})
 
 
-@endpoint(bp, "POST", "/refresh", access=user(Role.viewer, tier="auth"), responses={200: RefreshOut})
+@endpoint(bp, "POST", "/accept-invite", access=AUTH_ROUTE, body=AcceptInviteIn, responses={200: TokenOut, 400: None},
+          action="team.join")
+async def accept_invite(request: Request, principal: Principal, body: AcceptInviteIn) -> HTTPResponse:
+    """Accept an invitation (token single-use, valid 7 days): set name and password, get a JWT."""
+    row = await team.accept_invite(body.token, body.name, body.password)
+    _as_actor(request, row)
+    return ok({"token": _token(request, row), "user": user_body(row)})
+
+
+@endpoint(bp, "POST", "/refresh", access=user(Role.viewer, tier="auth"), responses={200: RefreshOut},
+          action="auth.refresh")
 async def refresh(request: Request, principal: Principal) -> HTTPResponse:
     """Exchange a valid, unexpired JWT for a fresh one."""
     row = await User.get(id=principal.user_id)
     return ok({"token": _token(request, row)})
 
 
-@endpoint(bp, "POST", "/logout", access=VIEWER, responses={200: SuccessOut})
+@endpoint(bp, "POST", "/logout", access=VIEWER, responses={200: SuccessOut}, action="auth.logout")
 async def logout(request: Request, principal: Principal) -> HTTPResponse:
     """Revoke the presented token until it expires."""
     assert principal.claims is not None

@@ -62,20 +62,26 @@ class AutoRegisterOut(BaseModel):
     device_action: Literal["registered", "updated"]
 
 
-@endpoint(bp, "POST", "/devices/register", access=SDK, body=RegisterDeviceIn, responses={200: RegisterDeviceOut})
+@endpoint(bp, "POST", "/devices/register", access=SDK, body=RegisterDeviceIn,
+          responses={200: RegisterDeviceOut, 403: None})
 async def register_device(request: Request, principal: Principal, body: RegisterDeviceIn) -> HTTPResponse:
     """Register a device, or update it (upsert by app and android_id)."""
-    device = await devices.register_device(principal.app_id, devices.DeviceInfo(**body.model_dump()))
+    device = await devices.register_device(
+        principal.app_id, principal.org_id, principal.plan, devices.DeviceInfo(**body.model_dump())
+    )
     return ok({"success": True, "device": {"id": device.id, "android_id": device.android_id,
                                            "user_segment": device.user_segment, "created_at": iso(device.created_at)}})
 
 
-@endpoint(bp, "POST", "/sdk/auto-register", access=ORG_KEY, body=AutoRegisterIn, responses={200: AutoRegisterOut})
+@endpoint(bp, "POST", "/sdk/auto-register", access=ORG_KEY, body=AutoRegisterIn,
+          responses={200: AutoRegisterOut, 403: None})
 async def auto_register(request: Request, principal: Principal, body: AutoRegisterIn) -> HTTPResponse:
     """First launch: find or create the app for package_name (plan limits apply), then register the device."""
     info = devices.DeviceInfo(android_id=body.android_id, brand=body.brand, android_version=body.android_ver,
                               app_version=body.app_ver, fcm_token=body.fcm_token)
-    app, app_created, device = await devices.auto_register(principal.org_id, body.package_name, body.app_name, info)
+    app, app_created, device = await devices.auto_register(
+        principal.org_id, principal.plan, body.package_name, body.app_name, info
+    )
     return ok({
         "success": True, "sdk_key": app.sdk_key, "app_id": app.id, "device_id": device.id,
         "app_action": "created" if app_created else "existing",

@@ -95,7 +95,7 @@ async def queue(request: Request, principal: Principal) -> HTTPResponse:
 
 
 @endpoint(bp, "POST", "/system/selftest", access=user(Role.admin), body=SelftestIn, query=JobQuery,
-          responses={200: SelftestOut, 202: JobAcceptedOut})
+          responses={200: SelftestOut, 202: JobAcceptedOut}, action="system.selftest")
 async def selftest(request: Request, principal: Principal, body: SelftestIn, query: JobQuery) -> HTTPResponse:
     """Run a job through the queue and a worker (sleeps `seconds`, then touches DB and Redis)."""
     return await run_job(request, principal, system_actors.selftest, (body.seconds,), kind="system.selftest",

@@ -12,6 +12,9 @@ class App(Model):
     name = fields.CharField(max_length=255)
     package_name = fields.CharField(max_length=255)
     sdk_key = fields.CharField(max_length=24, unique=True)
+    # Firebase service-account JSON, Fernet-encrypted (key derived from SECRET_KEY).
+    fcm_credentials = fields.TextField(null=True)
+    fcm_project_id = fields.CharField(max_length=255, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
