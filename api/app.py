@@ -25,7 +25,10 @@ from core.settings import Settings, get_settings
 
 log = get_logger("api.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-MAX_BODY = 1024 * 1024  # API.md: 1 MiB, SDK routes 256 KiB (checked per route)
+# Sanic reads bodies up to this size; the routes' own limits (1 MiB, SDK 256 KiB) are
+# checked after the body was read, so the 413 reaches the client instead of a reset
+# connection (closing with unread request data makes TCP reset it).
+READ_LIMIT = 8 * 1024 * 1024
 
 
 MAX_INT4, MAX_INT8 = 2**31 - 1, 2**63 - 1
@@ -60,7 +63,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     configure_logging(settings.LOG_LEVEL, process="api")
     app = Sanic("vaimanasoft", configure_logging=False)
     app.config.update(
-        REQUEST_MAX_SIZE=MAX_BODY,
+        REQUEST_MAX_SIZE=READ_LIMIT,
         PROXIES_COUNT=settings.PROXIES_COUNT,
         REAL_IP_HEADER=None,
         FORWARDED_SECRET=None,

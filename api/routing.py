@@ -24,6 +24,7 @@ from api import audit
 from api.auth import Access, Kind, authenticate
 from core.errors import BadRequest, PayloadTooLarge
 
+API_MAX_BODY = 1024 * 1024  # API.md section 0
 SDK_MAX_BODY = 256 * 1024
 ROUTES: list["RouteInfo"] = []  # every declared route, for docs and the isolation suite
 
@@ -56,6 +57,10 @@ class RouteInfo:
     action: str | None
 
 
+def _size(n: int) -> str:
+    return f"{n // 1024 // 1024} MiB" if n % (1024 * 1024) == 0 else f"{n // 1024} KiB"
+
+
 def validation_details(exc: ValidationError) -> dict[str, str]:
     """pydantic errors as field path -> message."""
     details: dict[str, str] = {}
@@ -80,11 +85,9 @@ def _nul_path(value: Any, path: str = "") -> str | None:
     return None
 
 
-def parse_body(request: Request, model: type[BaseModel], max_bytes: int | None) -> BaseModel:
-    """The request's JSON body validated by `model` (400 with details, 413 when too large)."""
+def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
+    """The request's JSON body validated by `model` (400 with details)."""
     raw = request.body or b""
-    if max_bytes is not None and len(raw) > max_bytes:
-        raise PayloadTooLarge(f"Request body too large (limit {max_bytes // 1024} KiB)")
     try:
         data = orjson.loads(raw) if raw.strip() else {}
     except orjson.JSONDecodeError:
@@ -197,20 +200,20 @@ def endpoint(
     `action` (`<resource>.<verb>`) names the activity-log entry written after each
     successful call; every mutating route of users must have one.
     """
-    if max_body is None and access.kind in (Kind.sdk, Kind.orgkey):
-        max_body = SDK_MAX_BODY
+    if max_body is None:
+        max_body = SDK_MAX_BODY if access.kind in (Kind.sdk, Kind.orgkey) else API_MAX_BODY
     if action is None and method in audit.MUTATING and access.kind is Kind.user:
         raise ValueError(f"{method} {path}: mutating user routes name their activity action")
 
     def decorator(fn: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
         async def handler(request: Request, **path_params: Any) -> HTTPResponse:
-            if max_body is not None and int(request.headers.get("content-length") or 0) > max_body:
-                raise PayloadTooLarge(f"Request body too large (limit {max_body // 1024} KiB)")
+            if len(request.body or b"") > max_body:
+                raise PayloadTooLarge(f"Request body too large (limit {_size(max_body)})")
             principal = await authenticate(request, access)
             request.ctx.principal = principal
             kwargs: dict[str, Any] = dict(path_params)
             if body is not None:
-                kwargs["body"] = parse_body(request, body, max_body)
+                kwargs["body"] = parse_body(request, body)
             if query is not None:
                 kwargs["query"] = parse_query(request, query)
             response = await fn(request, principal, **kwargs)

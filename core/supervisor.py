@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
 
 from core.logging import configure_logging, get_logger
 from core.settings import Settings
@@ -51,9 +55,9 @@ class Child:
             self.process.wait()
 
 
-def _wait_healthy(url: str, timeout: float, children: list[Child]) -> bool:
+def _wait_healthy(url: str, timeout: float, children: list[Child], stopping: Callable[[], bool]) -> bool:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stopping():
         if not all(c.alive() for c in children):
             return False
         try:
@@ -91,6 +95,8 @@ def up(settings: Settings, host: str | None = None, port: int | None = None) -> 
         HOST=host,
         PORT=str(port),
     )
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    lock = _lock_data_dir(settings.DATA_DIR)
     services = None
     if settings.embedded:
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -114,7 +120,7 @@ def up(settings: Settings, host: str | None = None, port: int | None = None) -> 
             child.start(env)
         shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
         base = f"http://{shown}:{port}"
-        if _wait_healthy(f"{base}/api/v4/health", 60, children):
+        if _wait_healthy(f"{base}/api/v4/health", 60, children, lambda: stopping):
             print(f"Vaimanasoft is up: {base}  (API {base}/api/v4, docs {base}/docs)", flush=True)
         elif not stopping:
             log.error("supervisor.not_healthy", url=base)
@@ -127,7 +133,21 @@ def up(settings: Settings, host: str | None = None, port: int | None = None) -> 
             child.wait_or_kill(deadline)
         if services is not None:
             services.stop()
+        lock.close()
         log.info("supervisor.stopped")
+
+
+def _lock_data_dir(data_dir: Path) -> TextIO:
+    """Hold an exclusive lock on the data folder while `up` runs: a second `up` would share its servers."""
+    handle = open(data_dir / "up.lock", "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise SystemExit(f"`vaimanasoft up` is already running on {data_dir}") from None
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
 
 
 def _supervise(children: list[Child], env: dict[str, str], stopping: object) -> None:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -62,7 +65,10 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, st
     else:
         from core.embedded import EmbeddedServices
 
-        embedded = EmbeddedServices(tmp_path_factory.mktemp("embedded"))
+        # Not under pytest's basetemp: another pytest session resets that to mode 0700,
+        # which the embedded PostgreSQL (running as its own system user) could not traverse.
+        embedded_dir = Path(tempfile.mkdtemp(prefix="vs-test-embedded-"))
+        embedded = EmbeddedServices(embedded_dir)
         database_url, redis_url = embedded.start()
     redis.Redis.from_url(redis_url).flushdb()
     asyncio.run(db.migrate(database_url))
@@ -77,6 +83,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, st
             asyncio.run(_drop_database(admin_url, test_db))
         if embedded:
             embedded.stop()
+            shutil.rmtree(embedded_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
