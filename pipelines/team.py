@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from core.clock import iso, utcnow
@@ -60,16 +61,21 @@ async def invite(org_id: int, actor_id: int, actor_role: Role, email: str, role:
     if existing is not None and not (existing.org_id == org_id and existing.status == INVITED):  # type: ignore[attr-defined]
         raise Conflict("A user with this email already exists")
     if existing is not None:
+        _check_can_grant(actor_role, Role(existing.role))  # re-inviting a pending owner touches an owner
         existing.role = role
         existing.invite_token_hash = _token_hash(token)
         existing.invite_expires_at = expires
         existing.invited_by_id = actor_id
         await existing.save(update_fields=["role", "invite_token_hash", "invite_expires_at", "invited_by_id"])
         return existing, token
-    user = await User.create(
-        org_id=org_id, name=email.split("@")[0], email=email, password_hash=None, role=role, status=INVITED,
-        invite_token_hash=_token_hash(token), invite_expires_at=expires, invited_by_id=actor_id,
-    )
+    try:
+        user = await User.create(
+            org_id=org_id, name=email.split("@")[0], email=email, password_hash=None, role=role, status=INVITED,
+            invite_token_hash=_token_hash(token), invite_expires_at=expires, invited_by_id=actor_id,
+        )
+    except IntegrityError:
+        # Another request created a user with this email since the lookup above.
+        raise Conflict("A user with this email already exists") from None
     return user, token
 
 

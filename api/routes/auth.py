@@ -20,7 +20,8 @@ def valid_email(value: str) -> str:
     """Lower-cased email, or ValueError."""
     value = value.strip().lower()
     local, at, domain = value.partition("@")
-    if not at or not local or "." not in domain or " " in value or domain.startswith(".") or domain.endswith("."):
+    if (not at or not local or "@" in domain or "." not in domain or " " in value or domain.startswith(".")
+            or domain.endswith(".")):
         raise ValueError("must be a valid email address")
     return value
 

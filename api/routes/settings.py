@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sanic import Blueprint, HTTPResponse, Request
 
 from api import audit
@@ -23,6 +23,14 @@ class ThemeIn(Body):
     primary_color: str | None = COLOR
     mode: Literal["light", "dark", "system"] | None = None
     sidebar_style: Literal["expanded", "collapsed", "compact"] | None = None
+
+    @field_validator("primary_color", "mode", "sidebar_style", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Left out keeps the value; an explicit null is not a colour, mode or style.
+        if value is None:
+            raise ValueError("must not be null")
+        return value
 
 
 class ThemeOut(BaseModel):
