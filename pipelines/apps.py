@@ -79,6 +79,9 @@ async def delete_app(redis: Redis, org_id: int, app_id: int) -> dict[str, int]:
     """Delete an app with its devices and events; its SDK key stops working everywhere."""
     app = await get_app(org_id, app_id)
     async with in_transaction() as conn:
+        # The org row first, as device registration locks it: no new device can slip past the
+        # count below, and the two never wait on each other in opposite orders (deadlock).
+        await Org.select_for_update().get(id=org_id)
         events = await Event.filter(app_id=app.id).delete()
         devices = await app.devices.all().count()  # type: ignore[attr-defined]
         await app.delete()  # devices cascade

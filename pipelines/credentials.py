@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 import orjson
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from core import crypto
@@ -28,9 +30,12 @@ def validate_service_account(data: dict[str, Any]) -> dict[str, Any]:
     if not EMAIL.match(data["client_email"]):
         raise BadRequest("Not a Firebase service-account JSON", {"client_email": "must be an email address"})
     try:
-        load_pem_private_key(data["private_key"].encode(), password=None)
-    except (ValueError, TypeError):
+        key = load_pem_private_key(data["private_key"].encode(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         raise BadRequest("Not a Firebase service-account JSON", {"private_key": "not a PEM private key"}) from None
+    # Google signs service-account tokens with RS256: any other key type could never send a push.
+    if not isinstance(key, RSAPrivateKey):
+        raise BadRequest("Not a Firebase service-account JSON", {"private_key": "must be an RSA private key"})
     return data
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import asyncpg
+
 from core.db import raw_connection
-from core.errors import Conflict
+from core.errors import Conflict, NotFound, PlanLimitReached
 from core.models import App
 from pipelines import apps as apps_pipeline
 from pipelines import usage
@@ -80,10 +82,20 @@ async def register_device(app_id: int, org_id: int, plan: str, info: DeviceInfo)
     async with raw_connection() as conn, conn.transaction():
         row = await conn.fetchrow(UPDATE_DEVICE, *args)
         if row is None:
-            await usage.reserve_devices(conn, org_id, plan, 1)
-            row = await conn.fetchrow(UPSERT_DEVICE, *args)
-            if not row["created"]:  # registered concurrently by another request
-                await usage.release_devices(conn, org_id, 1)
+            try:
+                await usage.reserve_devices(conn, org_id, plan, 1)
+            except PlanLimitReached:
+                # A concurrent request may have registered this very device with the last slot.
+                row = await conn.fetchrow(UPDATE_DEVICE, *args)
+                if row is None:
+                    raise
+            else:
+                try:
+                    row = await conn.fetchrow(UPSERT_DEVICE, *args)
+                except asyncpg.ForeignKeyViolationError:  # the app was deleted meanwhile
+                    raise NotFound("App not found") from None
+                if not row["created"]:  # registered concurrently by another request
+                    await usage.release_devices(conn, org_id, 1)
     return RegisteredDevice(row["id"], row["android_id"], row["user_segment"], row["created_at"], row["created"])
 
 
