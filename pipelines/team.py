@@ -128,6 +128,8 @@ async def remove_member(org_id: int, actor_role: Role, user_id: int) -> User:
     async with in_transaction():
         user = await _member(org_id, user_id)
         if Role(user.role) is Role.owner:
-            raise Forbidden("The owner cannot be removed")
+            if user.status == ACTIVE:
+                raise Forbidden("The owner cannot be removed")
+            _check_can_grant(actor_role, Role.owner)  # withdrawing an owner invitation
         await user.delete()
     return user

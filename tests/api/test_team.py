@@ -640,6 +640,21 @@ async def test_remove_member__pending_invitation__withdrawn_and_token_400(client
     assert (await _accept(client, invite["invite_token"])).status_code == 400
 
 
+async def test_remove_member__pending_owner_invitation__owner_withdraws_admin_cannot(client: Client) -> None:
+    # Given an owner's pending invitation of another owner, and an admin
+    owner = await client.register()
+    admin = await _joined(client, owner["token"], "admin")
+    invite = await _invite(client, owner["token"], "owner")
+    member_id = invite["member"]["id"]
+    # When the admin tries to withdraw it / Then 403, it stays pending
+    assert (await client.request("DELETE", f"/team/{member_id}", admin["token"])).status_code == 403
+    assert member_id in await _members(client, owner["token"])
+    # When the owner withdraws it / Then it is gone and its token is refused
+    assert (await client.request("DELETE", f"/team/{member_id}", owner["token"])).status_code == 200
+    assert member_id not in await _members(client, owner["token"])
+    assert (await _accept(client, invite["invite_token"])).status_code == 400
+
+
 async def test_remove_member__twice__second_404(client: Client) -> None:
     owner = await client.register()
     viewer = await _joined(client, owner["token"], "viewer")
