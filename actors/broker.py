@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 import dramatiq
+import orjson
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AsyncIO, CurrentMessage, Retries
@@ -15,6 +16,16 @@ from core.logging import configure_logging
 from core.settings import Settings, get_settings
 
 REDIS_NAMESPACE = "dramatiq"
+
+
+class OrjsonEncoder(dramatiq.Encoder):
+    """Messages as JSON, encoded and decoded with orjson (ingest batches are large and many)."""
+
+    def encode(self, data: Any) -> bytes:
+        return orjson.dumps(data)
+
+    def decode(self, data: bytes) -> Any:
+        return orjson.loads(data)
 
 
 def build_broker(settings: Settings) -> dramatiq.Broker:
@@ -76,3 +87,4 @@ if os.environ.get("VAIMANASOFT_PROCESS") == "worker":
     configure_logging(_settings.LOG_LEVEL, process="worker")
 broker = build_broker(_settings)
 dramatiq.set_broker(broker)
+dramatiq.set_encoder(OrjsonEncoder())

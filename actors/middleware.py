@@ -11,6 +11,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from core import jobs
+
+STATE_KEY = "jobref:{}"  # read by actors.fastsend.state
 from core.db import close_db, init_db
 from core.errors import VaimanasoftError
 from core.logging import configure_logging, get_logger
@@ -77,7 +79,7 @@ class JobStatus(Middleware):
 
     @property
     def actor_options(self) -> set[str]:
-        return {"job_id", "org_id"}
+        return {"job_id", "org_id", "job_ref"}
 
     def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
         job_id = message.options.get("job_id")
@@ -91,12 +93,19 @@ class JobStatus(Middleware):
         if redis is None:
             return
         job_id = message.options.get("job_id")
+        job_ref = message.options.get("job_ref")  # jobs of actors.fastsend: no record unless an attempt fails
         if exception is None:
             if job_id:
                 self._safely(jobs.mark_finished(redis, job_id, result=result))
+            if job_ref and message.options.get("retries"):
+                self._safely(redis.delete(STATE_KEY.format(job_ref)))
             return
         # Internal errors stay in the worker log; clients see their kind only.
         error = exception.message if isinstance(exception, VaimanasoftError) else f"Internal error ({type(exception).__name__})"
+        if job_ref:
+            state = "failed" if message.failed else "queued"
+            ttl = runtime.settings.JOB_TTL_SECONDS if runtime.settings else 86400
+            self._safely(redis.set(STATE_KEY.format(job_ref), f"{state}:{error}", ex=ttl))
         if not message.failed:  # Retries re-enqueued it
             if job_id:
                 self._safely(jobs.mark_retrying(redis, job_id, error))

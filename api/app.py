@@ -13,8 +13,9 @@ from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
 from api import metrics
 from api.errors import JsonErrorHandler, rate_headers, request_id
-from api.keycache import SdkKeyCache
+from api.keycache import SdkKeyCache, UsageCache
 from api.ratelimit import RateLimiter
+from api.streamhub import StreamHub
 from core import __version__
 from core.db import close_db, init_db
 from core.jobs import JobWaiter
@@ -52,9 +53,10 @@ def register_id_patterns(app: Sanic) -> None:
 
 
 def _blueprints() -> list[Any]:
-    from api.routes import apps, auth, billing, jobs, org, sdk, settings, system, team
+    from api.routes import adstrategy, apps, auth, billing, dashboard, jobs, org, sdk, settings, stream, system, team
 
-    return [auth.bp, apps.bp, org.bp, team.bp, settings.bp, billing.bp, sdk.bp, jobs.bp, system.bp, system.root]
+    return [auth.bp, apps.bp, adstrategy.bp, org.bp, team.bp, settings.bp, billing.bp, sdk.bp, dashboard.bp,
+            stream.bp, jobs.bp, system.bp, system.root]
 
 
 def create_app(settings: Settings | None = None) -> Sanic:
@@ -122,17 +124,25 @@ def create_app(settings: Settings | None = None) -> Sanic:
         app.ctx.broker = broker
         app.ctx.limiter = RateLimiter(app.ctx.redis, settings.RATE_LIMIT_SCALE)
         app.ctx.sdk_keys = SdkKeyCache()
+        app.ctx.usage = UsageCache()
+        # Hot-path sends go straight to a Redis broker (see actors.fastsend); RabbitMQ uses Dramatiq's client.
+        app.ctx.broker_redis = None if settings.broker_is_rabbitmq else async_client(settings.broker_url)
         app.ctx.job_waiter = JobWaiter(app.ctx.redis)
         bus = app.ctx.bus = Bus(app.ctx.redis)
         bus.subscribe(CHANNEL_INVALIDATE, app.ctx.sdk_keys.on_invalidate)
         bus.subscribe(CHANNEL_JOBS_DONE, app.ctx.job_waiter.notify)
         bus.on_reconnect(app.ctx.sdk_keys.clear)
         bus.start()
+        app.ctx.stream_hub = StreamHub(app.ctx.redis)
+        app.ctx.stream_hub.start()
 
     @app.after_server_stop
     async def stop_resources(app: Sanic) -> None:
         await app.ctx.bus.stop()
+        await app.ctx.stream_hub.stop()
         await app.ctx.redis.aclose()
+        if app.ctx.broker_redis is not None:
+            await app.ctx.broker_redis.aclose()
         await close_db()
 
     @app.on_request(priority=100)

@@ -30,6 +30,7 @@ class Access:
     min_role: Role | None = None
     tier: str | None = None
     operator_ok: bool = False  # an X-Admin-Token may stand in for the JWT
+    token_query: bool = False  # the JWT may come as ?token= (EventSource cannot send headers)
 
     @property
     def default_tier(self) -> str | None:
@@ -53,6 +54,7 @@ def user(min_role: Role = Role.viewer, tier: str | None = None, operator_ok: boo
 
 
 VIEWER, ADMIN, OWNER = user(Role.viewer), user(Role.admin), user(Role.owner)
+STREAM = Access(Kind.user, min_role=Role.viewer, token_query=True)
 
 
 @dataclass
@@ -148,7 +150,9 @@ async def authenticate(request: Request, access: Access) -> Principal:
     if access.kind is Kind.operator or (access.operator_ok and request.headers.get("x-admin-token")):
         return await _operator(request)
     if access.kind is Kind.user:
-        principal = await principal_from_token(request, _bearer(request))
+        # EventSource cannot send headers: such routes also take ?token=, the header winning if both are sent.
+        use_query = access.token_query and not request.headers.get("authorization") and request.args.get("token")
+        principal = await principal_from_token(request, request.args.get("token") if use_query else _bearer(request))
         assert principal.role is not None
         if access.min_role is not None and ROLE_RANK[principal.role] < ROLE_RANK[access.min_role]:
             raise Forbidden(f"This action needs the {access.min_role.value} role or higher")

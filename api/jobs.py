@@ -41,7 +41,7 @@ def public_job(job: dict[str, Any]) -> dict[str, Any]:
     return {k: job.get(k) for k in keys}
 
 
-async def run_job(
+async def enqueue_job(
     request: Request,
     principal: Principal,
     actor: dramatiq.Actor,
@@ -49,9 +49,8 @@ async def run_job(
     kwargs: dict[str, Any] | None = None,
     *,
     kind: str,
-    wait: float,
-) -> HTTPResponse:
-    """Send `actor` as a job of the caller's org; 200 with its result if done within `wait`, else 202."""
+) -> str:
+    """Record a job of the caller's org and send `actor` for it; returns the job id (503 if it cannot)."""
     ctx = request.app.ctx
     job_id = jobs.new_job_id()
     try:
@@ -69,7 +68,22 @@ async def run_job(
         except (RedisError, OSError):
             pass
         raise ServiceUnavailable("Job queue unavailable") from exc
-    job = await ctx.job_waiter.wait(job_id, wait)
+    return job_id
+
+
+async def run_job(
+    request: Request,
+    principal: Principal,
+    actor: dramatiq.Actor,
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+    *,
+    kind: str,
+    wait: float,
+) -> HTTPResponse:
+    """Send `actor` as a job of the caller's org; 200 with its result if done within `wait`, else 202."""
+    job_id = await enqueue_job(request, principal, actor, args, kwargs, kind=kind)
+    job = await request.app.ctx.job_waiter.wait(job_id, wait)
     if job is None:
         raise ServiceUnavailable("Job record lost")
     if job["status"] == jobs.DONE:

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from core.models import App
+from pipelines.usage import current_usage
 
 TTL_SECONDS = 60.0  # safety net if an invalidation message is lost
 NEGATIVE_TTL_SECONDS = 5.0
@@ -55,3 +56,30 @@ class SdkKeyCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+QUOTA_TTL_SECONDS = 5.0  # how stale the usage behind a quota check may be
+
+
+@dataclass(frozen=True)
+class Usage:
+    devices: int
+    events_this_month: int
+
+
+class UsageCache:
+    """org_id -> usage counters, re-read every few seconds, so quota checks on the SDK hot
+    path cost no query (the counters themselves are kept exact by the write paths)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[Usage, float]] = {}
+
+    async def get(self, org_id: int) -> Usage:
+        entry = self._entries.get(org_id)
+        now = time.monotonic()
+        if entry is not None and entry[1] > now:
+            return entry[0]
+        devices, events = await current_usage(org_id)
+        value = Usage(devices, events)
+        self._entries[org_id] = (value, now + QUOTA_TTL_SECONDS)
+        return value

@@ -30,6 +30,8 @@ def tortoise_config(database_url: str, pool_max: int = 20) -> dict[str, Any]:
         "minsize": 1,
         "maxsize": pool_max,
         "command_timeout": 60,
+        # Timestamps rendered by the database (e.g. inside jsonb) are in UTC.
+        "server_settings": {"timezone": "UTC"},
     }
     return {
         "connections": {"default": {"engine": "tortoise.backends.asyncpg", "credentials": credentials}},

@@ -57,10 +57,11 @@ class Settings(BaseSettings):
     BROKER_HEARTBEAT_TIMEOUT_MS: int = Field(60000, ge=1000)
     BROKER_MAINTENANCE_CHANCE: int = Field(1000, ge=1, le=1_000_000)
     WORKER_PROCESSES: int = Field(1, ge=1, le=64)
-    WORKER_THREADS: int = Field(8, ge=1, le=256)
+    WORKER_THREADS: int = Field(16, ge=1, le=256)
     WORKER_METRICS_PORT: int = Field(0, ge=0, le=65535)
     JOB_TTL_SECONDS: int = Field(7 * 86400, ge=86400)
     SCHEDULER_HEARTBEAT_CRON: str = "* * * * *"
+    SEGMENTS_RECLASSIFY_CRON: str = "30 3 * * *"  # nightly, UTC
     SCHEDULER_LOCK_TTL_MS: int = Field(10_000, ge=1000)
     CORS_ORIGINS: str = ""  # comma-separated origins allowed to call the API from a browser
     PUBLIC_URL: str = ""  # the platform's external URL, for links in emails and Stripe return pages

@@ -10,7 +10,7 @@ import asyncpg
 
 from core.clock import utcnow
 from core.errors import PlanLimitReached
-from core.models import App, Org, OrgUsage
+from core.models import App, Device, Org, OrgUsage
 from core.plans import PLAN_LIMITS
 
 
@@ -51,6 +51,32 @@ async def add_events(conn: asyncpg.Connection, org_id: int, count: int, month: d
             "ON CONFLICT (org_id, month) DO UPDATE SET events = org_usage.events + EXCLUDED.events",
             org_id, month or month_start(), count,
         )
+
+
+async def current_usage(org_id: int) -> tuple[int, int]:
+    """(devices, events this month) of the org, from the counters."""
+    org = await Org.get(id=org_id)
+    return org.device_count, await events_this_month(org_id)
+
+
+async def check_batch_quota(
+    org_id: int, app_id: int, plan: str, usage: tuple[int, int], android_ids: set[str], events: int
+) -> None:
+    """Refuse a whole batch (PlanLimitReached) that would pass the monthly events or create devices
+    beyond the device quota; `usage` is (devices, events this month), possibly a few seconds old."""
+    limits = PLAN_LIMITS[plan]
+    devices, month_events = usage
+    if limits.events_per_month is not None and month_events + events > limits.events_per_month:
+        raise PlanLimitReached(
+            f"Plan limit reached: the {plan} plan allows {limits.events_per_month:,} events per month"
+        )
+    if limits.devices is not None and devices + len(android_ids) > limits.devices:
+        known = await Device.filter(app_id=app_id, android_id__in=list(android_ids)).values_list(
+            "android_id", flat=True
+        )
+        new = len(android_ids) - len(set(known))
+        if new and devices + new > limits.devices:
+            raise PlanLimitReached(f"Plan limit reached: the {plan} plan allows {limits.devices:,} devices")
 
 
 async def events_this_month(org_id: int) -> int:

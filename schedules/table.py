@@ -24,4 +24,5 @@ def cron_table(settings: Settings) -> list[Entry]:
     """Every periodic job of the platform."""
     return [
         Entry("scheduler.heartbeat", settings.SCHEDULER_HEARTBEAT_CRON, "scheduler_heartbeat"),
+        Entry("segments.reclassify", settings.SEGMENTS_RECLASSIFY_CRON, "reclassify_devices"),
     ]

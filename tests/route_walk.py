@@ -46,6 +46,7 @@ SCOPED_VALUES: dict[str, Callable[[OrgData], Any]] = {
     "package_name": lambda org: org.package_name,
     "event_id": lambda org: str(uuid.uuid4()),
     "project_id": lambda org: "isolation-project",  # a Firebase project, outside the platform
+    "product_id": lambda org: "isolation-product",  # an in-app product of the store, outside the platform
 }
 
 # Query values that keep the walk fast (heavy routes answer 202 at once instead of waiting).

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from decimal import Decimal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sanic import Blueprint, HTTPResponse, Request
 
+from actors import fastsend
+from actors.ingest import ingest_batch
 from api.auth import ORG_KEY, SDK, Principal
+from api.jobs import enqueue_job
 from api.responses import ok
-from api.routing import Body, endpoint
-from core.clock import iso
-from pipelines import devices
+from api.routing import Body, Query, endpoint
+from core.clock import iso, utcnow
+from pipelines import devices, events, profiles, stream, usage
 
 bp = Blueprint("sdk", url_prefix="/api/v4")
 
@@ -87,3 +91,144 @@ async def auto_register(request: Request, principal: Principal, body: AutoRegist
         "app_action": "created" if app_created else "existing",
         "device_action": "registered" if device.created else "updated",
     })
+
+
+# --- events, profile, revenue ------------------------------------------------------------------
+
+
+class EventDoc(BaseModel):
+    android_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
+    event_type: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_.:-]+$")
+    event_data: dict[str, Any] = Field(default_factory=dict, description="a JSON object of at most 8 KiB")
+    created_at: str | None = Field(None, description="ISO-8601 or YYYY-MM-DD HH:MM:SS (UTC); default: now")
+    event_id: str | None = Field(None, description="UUID; the same (app, event_id) is stored once")
+
+
+class EventBatchDoc(BaseModel):
+    events: list[EventDoc] = Field(min_length=1, max_length=events.MAX_EVENTS)
+    sent_at: str | None = Field(None, description="the device clock when sending (clock-skew correction)")
+
+
+class BatchAcceptedOut(BaseModel):
+    success: bool
+    accepted: int
+    job_id: str
+
+
+class FcmTokenIn(Body):
+    android_id: str = ANDROID_ID
+    fcm_token: str = Field(min_length=1, max_length=4096)
+
+
+class SuccessOut(BaseModel):
+    success: bool
+
+
+class ProfileQuery(Query):
+    android_id: str = ANDROID_ID
+
+
+class ProfileOut(BaseModel):
+    device_id: int
+    segment: str
+    country: str | None
+    total_ad_watches: int
+    days_since_first_install: int
+    total_purchases: int
+    total_revenue: float
+    purchase_revenue: float
+    ad_revenue: float
+    purchase_history: list[dict[str, Any]]
+    sessions_30d: int
+    last_seen: str | None
+    app_version: str | None
+    ad_strategy: dict[str, Any]
+
+
+class ProfileEnvelope(BaseModel):
+    success: bool
+    profile: ProfileOut
+
+
+class ProfileActionIn(Body):
+    android_id: str = ANDROID_ID
+    action: Literal["ad_watched", "purchase_made", "update_country", "app_update", "session_start"]
+    product_id: str | None = TEXT
+    amount: float | None = Field(None, ge=0, le=1_000_000, allow_inf_nan=False)
+    currency: str | None = Field(None, pattern=r"^[A-Za-z]{3}$")
+    country: str | None = COUNTRY
+    app_version: str | None = TEXT
+
+
+class ProfileActionOut(BaseModel):
+    segment: str
+    ad_strategy: dict[str, Any]
+
+
+class RevenueIn(Body):
+    android_id: str = ANDROID_ID
+    ad_type: Literal["banner", "interstitial", "rewarded", "app_open", "native"]
+    ad_network: str | None = TEXT
+    revenue: float = Field(ge=0, le=1_000_000, allow_inf_nan=False, description="USD")
+    ecpm: float | None = Field(None, ge=0, le=1_000_000, allow_inf_nan=False)
+    geo_tier: Literal["tier1", "tier2", "tier3"] | None = None
+    country: str | None = COUNTRY
+
+
+async def _check_quota(request: Request, principal: Principal, android_ids: set[str], events: int) -> None:
+    usage_now = await request.app.ctx.usage.get(principal.org_id)
+    await usage.check_batch_quota(principal.org_id, principal.app_id, principal.plan,
+                                  (usage_now.devices, usage_now.events_this_month), android_ids, events)
+
+
+@endpoint(bp, "POST", "/events/batch", access=SDK, body_doc=EventBatchDoc,
+          responses={202: BatchAcceptedOut, 403: None})
+async def events_batch(request: Request, principal: Principal) -> HTTPResponse:
+    """Accept 1..50 events; stored by the ingest worker (202 with a job id). Any invalid event rejects
+    the whole batch (400 naming its index and field); 503 when the queue cannot take it."""
+    received = utcnow()
+    batch = events.parse_batch(request.body or b"", received)
+    await _check_quota(request, principal, {e[0] for e in batch}, len(batch))
+    message = events.batch_message(principal.app_id, principal.org_id, received, batch)
+    ctx = request.app.ctx
+    if ctx.broker_redis is not None:
+        job_id = await fastsend.send(ctx.broker_redis, ingest_batch, (message,), secret=ctx.settings.SECRET_KEY,
+                                     org_id=principal.org_id)
+    else:
+        job_id = await enqueue_job(request, principal, ingest_batch, (message,), kind="events.batch")
+    return ok({"success": True, "accepted": len(batch), "job_id": job_id}, status=202)
+
+
+@endpoint(bp, "POST", "/devices/fcm-token", access=SDK, body=FcmTokenIn, responses={200: SuccessOut})
+async def fcm_token(request: Request, principal: Principal, body: FcmTokenIn) -> HTTPResponse:
+    """Store the device's Firebase push token (unknown device: 404)."""
+    await profiles.set_fcm_token(principal.app_id, body.android_id, body.fcm_token)
+    return ok({"success": True})
+
+
+@endpoint(bp, "GET", "/sdk/profile", access=SDK, query=ProfileQuery, responses={200: ProfileEnvelope})
+async def get_profile(request: Request, principal: Principal, query: ProfileQuery) -> HTTPResponse:
+    """The device's profile: segment, counters, purchase history and ad strategy (unknown device: 404)."""
+    return ok({"success": True, "profile": await profiles.get_profile(principal.app_id, query.android_id)})
+
+
+@endpoint(bp, "POST", "/sdk/profile", access=SDK, body=ProfileActionIn, responses={200: ProfileActionOut, 403: None})
+async def profile_action(request: Request, principal: Principal, body: ProfileActionIn) -> HTTPResponse:
+    """Record a profile action (also stored as an event), recalculate the segment, return the strategy."""
+    await _check_quota(request, principal, {body.android_id}, 1)
+    params = body.model_dump(exclude={"android_id", "action"}, exclude_none=True)
+    profile, stored, batch = await profiles.record_action(
+        principal.app_id, principal.org_id, body.android_id, body.action, params, utcnow()
+    )
+    await stream.publish_stored(request.app.ctx.redis, [batch], stored.inserted)
+    return ok({"segment": profile["segment"], "ad_strategy": profile["ad_strategy"]})
+
+
+@endpoint(bp, "POST", "/sdk/revenue", access=SDK, body=RevenueIn, responses={200: SuccessOut})
+async def revenue(request: Request, principal: Principal, body: RevenueIn) -> HTTPResponse:
+    """Record one ad impression's revenue (USD) with network, ad type, geo tier and country."""
+    await profiles.record_revenue(
+        principal.app_id, body.android_id, body.ad_type, body.ad_network, Decimal(str(body.revenue)),
+        Decimal(str(body.ecpm)) if body.ecpm is not None else None, body.geo_tier, body.country, utcnow(),
+    )
+    return ok({"success": True})

@@ -1,7 +1,7 @@
 """Tortoise models; every table of the platform is declared here."""
 
-from core.models.apps import App
-from core.models.devices import Device, Event
+from core.models.apps import AdStrategy, App
+from core.models.devices import Device, Event, RevenueEvent
 from core.models.orgs import ROLE_RANK, ActivityEntry, Org, OrgUsage, Role, User
 
-__all__ = ["ActivityEntry", "App", "Device", "Event", "Org", "OrgUsage", "ROLE_RANK", "Role", "User"]
+__all__ = ["ActivityEntry", "AdStrategy", "App", "RevenueEvent", "Device", "Event", "Org", "OrgUsage", "ROLE_RANK", "Role", "User"]

@@ -21,3 +21,18 @@ class App(Model):
     class Meta:
         table = "apps"
         unique_together = (("org", "package_name"),)
+
+
+class AdStrategy(Model):
+    """An app's ad configuration for one profile segment (overrides of the shipped defaults)."""
+
+    id = fields.IntField(primary_key=True)
+    app = fields.ForeignKeyField("models.App", related_name="ad_strategies", on_delete=fields.CASCADE)
+    segment = fields.CharField(max_length=32)
+    strategy = fields.JSONField(default=dict)
+    config_version = fields.IntField(default=1)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "ad_strategies"
+        unique_together = (("app", "segment"),)

@@ -22,8 +22,14 @@ class Device(Model):
     sessions_count = fields.IntField(default=0)
     ad_watches = fields.IntField(default=0)
     purchases = fields.IntField(default=0)
-    purchase_revenue = fields.DecimalField(max_digits=14, decimal_places=6, default=0)
-    ad_revenue = fields.DecimalField(max_digits=14, decimal_places=6, default=0)
+    purchase_revenue = fields.DecimalField(max_digits=18, decimal_places=6, default=0)
+    ad_revenue = fields.DecimalField(max_digits=18, decimal_places=8, default=0)
+    # Rolling 30-day counters (from device_days), kept by ingest and the nightly reclassification,
+    # so a profile read is one row.
+    sessions_30d = fields.IntField(default=0)
+    ad_watches_30d = fields.IntField(default=0)
+    purchases_30d = fields.IntField(default=0)
+    recent_purchases = fields.JSONField(default=list)  # newest first, at most 20
     first_seen_at = fields.DatetimeField(auto_now_add=True)
     last_seen_at = fields.DatetimeField(auto_now_add=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -54,3 +60,22 @@ class Event(Model):
             Index(fields=("app_id", "created_at")),
             Index(fields=("device_id", "created_at")),
         )
+
+
+class RevenueEvent(Model):
+    """One ad impression's revenue (POST /sdk/revenue)."""
+
+    id = fields.BigIntField(primary_key=True)
+    app_id = fields.IntField()
+    device_id = fields.BigIntField()
+    ad_type = fields.CharField(max_length=16)
+    ad_network = fields.CharField(max_length=255, null=True)
+    revenue = fields.DecimalField(max_digits=18, decimal_places=8)
+    ecpm = fields.DecimalField(max_digits=18, decimal_places=6, null=True)
+    geo_tier = fields.CharField(max_length=8, null=True)
+    country = fields.CharField(max_length=2, null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "revenue_events"
+        indexes = (Index(fields=("app_id", "created_at")), Index(fields=("device_id",)))

@@ -1,0 +1,79 @@
+"""The ingest actor: one message per SDK batch, stored in group commits of many batches."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+
+from actors.base import actor
+from actors.middleware import runtime
+from core.db import raw_connection
+from core.logging import get_logger
+from pipelines import ingest, stream
+
+log = get_logger(__name__)
+MAX_GROUP = 400  # batches per transaction (20,000 events)
+DEADLOCK_RETRIES = 3
+
+
+class GroupCommit:
+    """Batches arriving while a flush runs are stored together by the next one (group commit).
+
+    Each batch's message is acknowledged only after the transaction holding it committed.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
+        self._running = False
+
+    async def submit(self, batch: dict[str, Any]) -> int:
+        """Store one batch; returns how many of its events were new."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending.append((batch, future))
+        if not self._running:
+            self._running = True
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                group, self._pending = self._pending[:MAX_GROUP], self._pending[MAX_GROUP:]
+                try:
+                    result = await self._flush([batch for batch, _ in group])
+                except Exception as exc:  # noqa: BLE001 - each batch fails (and is retried) on its own
+                    log.warning("ingest.flush_failed", batches=len(group), error=repr(exc))
+                    for _, future in group:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for batch, future in group:
+                    if not future.done():
+                        future.set_result(sum(1 for e in batch["events"] if e[4] in result.inserted))
+        finally:
+            self._running = False
+
+    async def _flush(self, batches: list[dict[str, Any]]) -> ingest.FlushResult:
+        for attempt in range(DEADLOCK_RETRIES):
+            try:
+                async with raw_connection() as conn:
+                    result = await ingest.store_batches(conn, batches)
+                break
+            except asyncpg.DeadlockDetectedError:
+                if attempt == DEADLOCK_RETRIES - 1:
+                    raise
+        if runtime.redis is not None:
+            await stream.publish_stored(runtime.redis, batches, result.inserted)
+        return result
+
+
+_group_commit = GroupCommit()
+
+
+@actor(queue_name="ingest", max_retries=20, time_limit_ms=300_000)
+async def ingest_batch(batch: dict[str, Any]) -> dict[str, int]:
+    """Store one SDK event batch (idempotent: a redelivered batch adds nothing)."""
+    stored = await _group_commit.submit(batch)
+    return {"accepted": len(batch["events"]), "stored": stored}

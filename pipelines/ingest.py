@@ -1,0 +1,201 @@
+"""Storing event batches: set-based, one transaction for many batches, idempotent.
+
+Per flush: COPY every event into a temporary staging table, create the unknown
+devices with one statement, then one statement inserts the events (duplicates of
+(app_id, event_id) dropped) and, from exactly the rows it inserted, updates device
+counters and segments, per-device days, daily rollups and monthly usage. A batch
+delivered twice therefore changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import asyncpg
+
+# The revenue of a purchase event: a JSON number in event_data.amount, 0..1,000,000 (USD).
+PURCHASE_AMOUNT = """CASE WHEN event_type = 'purchase' AND jsonb_typeof(event_data -> 'amount') = 'number'
+             THEN LEAST(GREATEST((event_data ->> 'amount')::numeric, 0), 1000000) ELSE 0 END"""
+
+STAGE_COLUMNS = ("app_id", "android_id", "event_type", "event_data", "created_at", "received_at", "event_id")
+
+CREATE_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
+    app_id INT NOT NULL, android_id TEXT NOT NULL, event_type TEXT NOT NULL, event_data JSONB NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL, received_at TIMESTAMPTZ NOT NULL, event_id UUID NOT NULL
+) ON COMMIT DELETE ROWS
+"""
+
+# Serialise flushes that touch the same app (rollup rows are shared), in a fixed order.
+LOCK_APPS = "SELECT pg_advisory_xact_lock(x) FROM unnest($1::int[]) AS x ORDER BY x"
+
+# Devices seen for the first time: created, counted as new on their first day and against the quota.
+NEW_DEVICES = """
+WITH src AS (
+    SELECT app_id, android_id, min(created_at) AS first_at, max(created_at) AS last_at
+    FROM ingest_stage GROUP BY app_id, android_id
+), created AS (
+    INSERT INTO devices (app_id, android_id, user_segment, sessions_count, ad_watches, purchases,
+                         purchase_revenue, ad_revenue, sessions_30d, ad_watches_30d, purchases_30d,
+                         recent_purchases, first_seen_at, last_seen_at, created_at, updated_at)
+    SELECT app_id, android_id, 'new', 0, 0, 0, 0, 0, 0, 0, 0, '[]', first_at, last_at, now(), now()
+    FROM src ORDER BY app_id, android_id
+    ON CONFLICT (app_id, android_id) DO NOTHING
+    RETURNING app_id, (first_seen_at AT TIME ZONE 'UTC')::date AS day
+), daily AS (
+    INSERT INTO app_daily AS t (app_id, day, new_devices)
+    SELECT app_id, day, count(*) FROM created GROUP BY app_id, day ORDER BY app_id, day
+    ON CONFLICT (app_id, day) DO UPDATE SET new_devices = t.new_devices + EXCLUDED.new_devices
+), quota AS (
+    UPDATE orgs o SET device_count = o.device_count + c.n
+    FROM (SELECT a.org_id, count(*) AS n FROM created JOIN apps a ON a.id = created.app_id GROUP BY a.org_id) c
+    WHERE o.id = c.org_id
+)
+SELECT count(*) FROM created
+"""
+
+# Everything else, from exactly the events this statement inserted.
+STORE_EVENTS = f"""
+WITH ins AS (
+    INSERT INTO events (app_id, device_id, event_type, event_data, created_at, received_at, event_id)
+    SELECT s.app_id, d.id, s.event_type, s.event_data, s.created_at, s.received_at, s.event_id
+    FROM ingest_stage s JOIN devices d ON d.app_id = s.app_id AND d.android_id = s.android_id
+    ON CONFLICT (app_id, event_id) DO NOTHING
+    RETURNING id, app_id, device_id, event_type, event_data, created_at, event_id
+), ev AS (
+    SELECT ins.*, (created_at AT TIME ZONE 'UTC')::date AS day,
+        (created_at AT TIME ZONE 'UTC')::date > (now() AT TIME ZONE 'UTC')::date - 30 AS recent,
+        {PURCHASE_AMOUNT} AS amount
+    FROM ins
+), dd AS (
+    INSERT INTO device_days AS t (device_id, day, app_id, events, sessions, ad_watches, purchases)
+    SELECT device_id, day, app_id, count(*),
+        count(*) FILTER (WHERE event_type = 'session_start'),
+        count(*) FILTER (WHERE event_type = 'ad_watched'),
+        count(*) FILTER (WHERE event_type = 'purchase')
+    FROM ev GROUP BY device_id, day, app_id ORDER BY device_id, day
+    ON CONFLICT (device_id, day) DO UPDATE SET
+        events = t.events + EXCLUDED.events, sessions = t.sessions + EXCLUDED.sessions,
+        ad_watches = t.ad_watches + EXCLUDED.ad_watches, purchases = t.purchases + EXCLUDED.purchases
+    RETURNING app_id, day, (xmax = 0) AS first_today
+), per_device AS (
+    SELECT device_id, min(created_at) AS first_at, max(created_at) AS last_at,
+        count(*) FILTER (WHERE event_type = 'session_start') AS sessions,
+        count(*) FILTER (WHERE event_type = 'ad_watched') AS ad_watches,
+        count(*) FILTER (WHERE event_type = 'purchase') AS purchases,
+        sum(amount) AS revenue,
+        count(*) FILTER (WHERE event_type = 'session_start' AND recent) AS sessions_30d,
+        count(*) FILTER (WHERE event_type = 'ad_watched' AND recent) AS ad_watches_30d,
+        count(*) FILTER (WHERE event_type = 'purchase' AND recent) AS purchases_30d,
+        jsonb_agg(jsonb_build_object('product_id', event_data -> 'product_id', 'amount', amount,
+                                     'currency', event_data -> 'currency',
+                                     'at', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+                  ORDER BY created_at DESC) FILTER (WHERE event_type = 'purchase') AS new_purchases
+    FROM ev GROUP BY device_id
+), before AS (
+    -- The device as it was, with its 30-day sums from the days already stored.
+    SELECT d.id, d.first_seen_at, d.last_seen_at, d.recent_purchases, p.*,
+        coalesce(w.sessions, 0) + p.sessions_30d AS s30,
+        coalesce(w.ad_watches, 0) + p.ad_watches_30d AS a30,
+        coalesce(w.purchases, 0) + p.purchases_30d AS p30,
+        LEAST(d.first_seen_at, p.first_at) AS new_first, GREATEST(d.last_seen_at, p.last_at) AS new_last
+    FROM per_device p JOIN devices d ON d.id = p.device_id
+    LEFT JOIN LATERAL (
+        SELECT sum(x.sessions) AS sessions, sum(x.ad_watches) AS ad_watches, sum(x.purchases) AS purchases
+        FROM device_days x
+        WHERE x.device_id = d.id AND x.day > (now() AT TIME ZONE 'UTC')::date - 30
+    ) w ON true
+), dev AS (
+    UPDATE devices d SET
+        first_seen_at = b.new_first,
+        last_seen_at = b.new_last,
+        sessions_count = d.sessions_count + b.sessions,
+        ad_watches = d.ad_watches + b.ad_watches,
+        purchases = d.purchases + b.purchases,
+        purchase_revenue = d.purchase_revenue + b.revenue,
+        sessions_30d = b.s30, ad_watches_30d = b.a30, purchases_30d = b.p30,
+        recent_purchases = CASE WHEN b.new_purchases IS NULL THEN d.recent_purchases ELSE (
+            SELECT coalesce(jsonb_agg(x ORDER BY x ->> 'at' DESC), '[]'::jsonb) FROM (
+                SELECT x FROM jsonb_array_elements(b.new_purchases || d.recent_purchases) x
+                ORDER BY x ->> 'at' DESC LIMIT 20) y) END,
+        user_segment = device_segment(b.new_last, b.new_first, b.s30, b.a30, b.p30, now()),
+        updated_at = now()
+    FROM before b WHERE d.id = b.id
+    RETURNING d.app_id, (b.first_seen_at AT TIME ZONE 'UTC')::date AS old_day,
+        (b.new_first AT TIME ZONE 'UTC')::date AS new_day
+), moved AS (
+    -- An event older than a device's first sighting moves it to an earlier "new" day.
+    SELECT app_id, old_day, new_day FROM dev WHERE new_day <> old_day
+), delta AS (
+    SELECT app_id, day, sum(active) AS active, sum(new) AS new, sum(events) AS events, sum(sessions) AS sessions,
+        sum(ad_watches) AS ad_watches, sum(purchases) AS purchases, sum(revenue) AS revenue
+    FROM (
+        SELECT app_id, day, 1 AS active, 0 AS new, 0 AS events, 0 AS sessions, 0 AS ad_watches, 0 AS purchases,
+            0::numeric AS revenue FROM dd WHERE first_today
+        UNION ALL
+        SELECT app_id, day, 0, 0, count(*), count(*) FILTER (WHERE event_type = 'session_start'),
+            count(*) FILTER (WHERE event_type = 'ad_watched'), count(*) FILTER (WHERE event_type = 'purchase'),
+            sum(amount) FROM ev GROUP BY app_id, day
+        UNION ALL SELECT app_id, new_day, 0, 1, 0, 0, 0, 0, 0 FROM moved
+        UNION ALL SELECT app_id, old_day, 0, -1, 0, 0, 0, 0, 0 FROM moved
+    ) u GROUP BY app_id, day
+), daily AS (
+    INSERT INTO app_daily AS t (app_id, day, active_devices, new_devices, events, sessions, ad_watches, purchases,
+                                purchase_revenue)
+    SELECT app_id, day, active, new, events, sessions, ad_watches, purchases, revenue
+    FROM delta ORDER BY app_id, day
+    ON CONFLICT (app_id, day) DO UPDATE SET
+        active_devices = t.active_devices + EXCLUDED.active_devices,
+        new_devices = t.new_devices + EXCLUDED.new_devices,
+        events = t.events + EXCLUDED.events, sessions = t.sessions + EXCLUDED.sessions,
+        ad_watches = t.ad_watches + EXCLUDED.ad_watches, purchases = t.purchases + EXCLUDED.purchases,
+        purchase_revenue = t.purchase_revenue + EXCLUDED.purchase_revenue
+), types AS (
+    INSERT INTO app_daily_events AS t (app_id, day, event_type, count)
+    SELECT app_id, day, event_type, count(*) FROM ev GROUP BY app_id, day, event_type
+    ORDER BY app_id, day, event_type
+    ON CONFLICT (app_id, day, event_type) DO UPDATE SET count = t.count + EXCLUDED.count
+), usage AS (
+    INSERT INTO org_usage AS t (org_id, month, events)
+    SELECT a.org_id, date_trunc('month', ev.day)::date, count(*) FROM ev JOIN apps a ON a.id = ev.app_id
+    GROUP BY a.org_id, date_trunc('month', ev.day) ORDER BY 1, 2
+    ON CONFLICT (org_id, month) DO UPDATE SET events = t.events + EXCLUDED.events
+)
+SELECT id, device_id, event_id::text AS event_id FROM ins
+"""
+
+
+@dataclass
+class FlushResult:
+    """What one flush stored: inserted rows by event id, and how many devices were new."""
+
+    inserted: dict[str, tuple[int, int]] = field(default_factory=dict)  # event_id -> (id, device_id)
+    new_devices: int = 0
+
+
+def _records(batches: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    rows = []
+    utc = timezone.utc
+    from_ms = datetime.fromtimestamp
+    for batch in batches:
+        app_id = batch["app_id"]
+        received = from_ms(batch["received_ms"] / 1000, utc)
+        for android_id, event_type, event_data, created_ms, event_id in batch["events"]:
+            created = received if created_ms == batch["received_ms"] else from_ms(created_ms / 1000, utc)
+            rows.append((app_id, android_id, event_type, event_data, created, received, event_id))
+    return rows
+
+
+async def store_batches(conn: asyncpg.Connection, batches: list[dict[str, Any]]) -> FlushResult:
+    """Store the batches (ingest messages) in one transaction; safe to repeat."""
+    rows = _records(batches)
+    apps = sorted({b["app_id"] for b in batches})
+    async with conn.transaction():
+        await conn.execute(CREATE_STAGE)
+        await conn.execute(LOCK_APPS, apps)
+        await conn.copy_records_to_table("ingest_stage", records=rows, columns=STAGE_COLUMNS)
+        new_devices = await conn.fetchval(NEW_DEVICES)
+        inserted = await conn.fetch(STORE_EVENTS)
+    return FlushResult({r["event_id"]: (r["id"], r["device_id"]) for r in inserted}, new_devices)
