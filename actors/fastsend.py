@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from actors.broker import REDIS_NAMESPACE
 from actors.middleware import STATE_KEY
+from core.ratelimit import SLIDING_LOG_STEP, Step, Verdict
 from core.errors import ServiceUnavailable
 
 PREFIX = "ev"
@@ -50,25 +51,60 @@ def parse_job_id(secret: str, value: str) -> tuple[int, int, str] | None:
         return None
 
 
-async def send(
-    broker_redis: Redis, actor: dramatiq.Actor, args: tuple[Any, ...], *, secret: str, org_id: int
-) -> str:
-    """Enqueue `actor(*args)` on the Redis broker; returns its job id (ServiceUnavailable if it cannot)."""
+# The rate limiter's sliding-log step, then the enqueue only if admitted: one round trip per request.
+# KEYS: the client's log, <queue>.msgs, <queue>; ARGV: limit, window ms, member, message id, message.
+LIMITED_ENQUEUE = SLIDING_LOG_STEP + """
+if admitted == 1 then
+  redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+  redis.call('RPUSH', KEYS[3], ARGV[4])
+end
+return {admitted, limit - count, reset, now}
+"""
+
+
+_scripts: dict[int, Any] = {}  # per client: EVALSHA after the first call
+
+
+def _message(actor: dramatiq.Actor, args: tuple[Any, ...]) -> tuple[str, int, bytes]:
     ref = uuid.uuid4().hex
     now_ms = int(time.time() * 1000)
     message = {
         "queue_name": actor.queue_name, "actor_name": actor.actor_name, "args": list(args), "kwargs": {},
         "options": {"redis_message_id": ref, "job_ref": ref}, "message_id": ref, "message_timestamp": now_ms,
     }
+    return ref, now_ms, orjson.dumps(message)
+
+
+async def send(
+    broker_redis: Redis,
+    actor: dramatiq.Actor,
+    args: tuple[Any, ...],
+    *,
+    secret: str,
+    org_id: int,
+    limit: Step | None = None,
+) -> tuple[str, Verdict | None]:
+    """Enqueue `actor(*args)` on the Redis broker; returns its job id and, when `limit` is given,
+    the rate-limit verdict counted in the same round trip (RateLimited when refused: nothing is sent).
+    ServiceUnavailable if Redis cannot take it. `limit` needs the limiter's Redis to be the broker's."""
+    ref, now_ms, data = _message(actor, args)
     queue = f"{REDIS_NAMESPACE}:{actor.queue_name}"
+    verdict = None
     try:
-        async with broker_redis.pipeline(transaction=True) as pipe:
-            pipe.hset(f"{queue}.msgs", ref, orjson.dumps(message))
-            pipe.rpush(queue, ref)
-            await pipe.execute()
+        if limit is not None:
+            script = _scripts.get(id(broker_redis))
+            if script is None:
+                script = _scripts[id(broker_redis)] = broker_redis.register_script(LIMITED_ENQUEUE)
+            result = await script(keys=[limit.key, f"{queue}.msgs", queue], args=[*limit.args, ref, data])
+            verdict = limit.verdict(result)
+        else:
+            async with broker_redis.pipeline(transaction=True) as pipe:
+                pipe.hset(f"{queue}.msgs", ref, data)
+                pipe.rpush(queue, ref)
+                await pipe.execute()
     except (RedisError, OSError) as exc:
         raise ServiceUnavailable("Event queue unavailable; retry later") from exc
-    return job_id(secret, org_id, now_ms, ref)
+    return job_id(secret, org_id, now_ms, ref), verdict
 
 
 async def state(redis: Redis, broker_redis: Redis, queue_name: str, ref: str) -> tuple[str, str | None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import asyncpg
@@ -29,7 +30,7 @@ class GroupCommit:
         self._running = False
 
     async def submit(self, batch: dict[str, Any]) -> int:
-        """Store one batch; returns how many of its events were new."""
+        """Store one batch; returns how many events its flush stored."""
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending.append((batch, future))
         if not self._running:
@@ -49,23 +50,32 @@ class GroupCommit:
                         if not future.done():
                             future.set_exception(exc)
                     continue
-                for batch, future in group:
+                for _, future in group:
                     if not future.done():
-                        future.set_result(sum(1 for e in batch["events"] if e[4] in result.inserted))
+                        future.set_result(result.stored)
         finally:
             self._running = False
 
     async def _flush(self, batches: list[dict[str, Any]]) -> ingest.FlushResult:
+        started = time.perf_counter()
+        listened = set()
+        if runtime.redis is not None:
+            listened = await stream.listened_apps(runtime.redis, {b["app_id"] for b in batches})
         for attempt in range(DEADLOCK_RETRIES):
             try:
                 async with raw_connection() as conn:
-                    result = await ingest.store_batches(conn, batches)
+                    result = await ingest.store_batches(conn, batches, want_rows=bool(listened))
                 break
             except asyncpg.DeadlockDetectedError:
                 if attempt == DEADLOCK_RETRIES - 1:
                     raise
-        if runtime.redis is not None:
-            await stream.publish_stored(runtime.redis, batches, result.inserted)
+        stored_at = time.perf_counter()
+        if listened and runtime.redis is not None:
+            await stream.publish_stored(runtime.redis, [b for b in batches if b["app_id"] in listened],
+                                        result.inserted)
+        log.info("ingest.flushed", batches=len(batches), events=sum(len(b["events"]) for b in batches),
+                 stored=result.stored, db_ms=round((stored_at - started) * 1000, 1),
+                 publish_ms=round((time.perf_counter() - stored_at) * 1000, 1))
         return result
 
 
@@ -73,7 +83,6 @@ _group_commit = GroupCommit()
 
 
 @actor(queue_name="ingest", max_retries=20, time_limit_ms=300_000)
-async def ingest_batch(batch: dict[str, Any]) -> dict[str, int]:
+async def ingest_batch(batch: dict[str, Any]) -> None:
     """Store one SDK event batch (idempotent: a redelivered batch adds nothing)."""
-    stored = await _group_commit.submit(batch)
-    return {"accepted": len(batch["events"]), "stored": stored}
+    await _group_commit.submit(batch)

@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
         app.ctx.usage = UsageCache()
         # Hot-path sends go straight to a Redis broker (see actors.fastsend); RabbitMQ uses Dramatiq's client.
         app.ctx.broker_redis = None if settings.broker_is_rabbitmq else async_client(settings.broker_url)
+        app.ctx.broker_is_limiter_redis = settings.broker_url == settings.REDIS_URL
         app.ctx.job_waiter = JobWaiter(app.ctx.redis)
         bus = app.ctx.bus = Bus(app.ctx.redis)
         bus.subscribe(CHANNEL_INVALIDATE, app.ctx.sdk_keys.on_invalidate)

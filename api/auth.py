@@ -31,6 +31,7 @@ class Access:
     tier: str | None = None
     operator_ok: bool = False  # an X-Admin-Token may stand in for the JWT
     token_query: bool = False  # the JWT may come as ?token= (EventSource cannot send headers)
+    self_limited: bool = False  # the handler counts the tier itself, fused with its own Redis writes
 
     @property
     def default_tier(self) -> str | None:
@@ -44,6 +45,7 @@ class Access:
 PUBLIC = Access(Kind.public)
 AUTH_ROUTE = Access(Kind.public, tier="auth")
 SDK = Access(Kind.sdk)
+SDK_SELF_LIMITED = Access(Kind.sdk, self_limited=True)
 ORG_KEY = Access(Kind.orgkey)
 OPERATOR = Access(Kind.operator)
 
@@ -161,9 +163,14 @@ async def authenticate(request: Request, access: Access) -> Principal:
     else:
         principal = await _orgkey(request)
     tier = access.default_tier
-    if tier:
+    if tier and not access.self_limited:
         principal.rate = await limiter.hit(tier, _rate_client(request, tier, principal), principal.plan)
     return principal
+
+
+def rate_client(request: Request, access: Access, principal: Principal) -> str:
+    """The budget a self-limited route spends."""
+    return _rate_client(request, access.default_tier or "", principal)
 
 
 def _rate_client(request: Request, tier: str, principal: Principal) -> str:

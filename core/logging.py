@@ -7,6 +7,7 @@ import re
 import sys
 from typing import Any
 
+import orjson
 import structlog
 
 SENSITIVE_KEY = re.compile(r"(token|password|passwd|secret|api_key|apikey|sdk_key|authorization|cookie)", re.I)
@@ -47,7 +48,9 @@ def redact_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> di
 
 
 def configure_logging(level: str = "INFO", process: str = "api") -> None:
-    """Send structlog and standard-library logs to stdout as one JSON object per line."""
+    """One JSON object per line on stdout, for our structlog loggers and standard-library ones
+    (Sanic, Dramatiq, Tortoise) alike. Our own go straight to stdout (orjson, no stdlib logging
+    machinery): the access log runs on every request."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -55,10 +58,17 @@ def configure_logging(level: str = "INFO", process: str = "api") -> None:
         structlog.processors.format_exc_info,
         redact_secrets,
     ]
+    buffer = getattr(sys.stdout, "buffer", None)  # Dramatiq's workers replace stdout with a pipe
+    if buffer is not None:
+        renderer = structlog.processors.JSONRenderer(serializer=orjson.dumps)
+        factory: Any = structlog.BytesLoggerFactory(buffer)
+    else:
+        renderer = structlog.processors.JSONRenderer(serializer=lambda obj, **_: orjson.dumps(obj).decode())
+        factory = structlog.WriteLoggerFactory(sys.stdout)
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*shared, renderer],
+        logger_factory=factory,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
@@ -81,6 +91,6 @@ def configure_logging(level: str = "INFO", process: str = "api") -> None:
         logging.getLogger(name).propagate = True
 
 
-def get_logger(name: str) -> structlog.stdlib.BoundLogger:
-    """A structured logger."""
-    return structlog.get_logger(name)
+def get_logger(name: str) -> Any:
+    """A structured logger (its name is a field of each line)."""
+    return structlog.get_logger(logger_name=name)

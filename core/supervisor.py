@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import json
 import os
 import signal
 import subprocess
@@ -121,6 +122,9 @@ def up(settings: Settings, host: str | None = None, port: int | None = None) -> 
         shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
         base = f"http://{shown}:{port}"
         if _wait_healthy(f"{base}/api/v4/health", 60, children, lambda: stopping):
+            # Where local tools (bench/, psql) find the running services.
+            runtime = {"url": base, "database_url": env["DATABASE_URL"], "redis_url": env["REDIS_URL"]}
+            (settings.DATA_DIR / "runtime.json").write_text(json.dumps(runtime, indent=2))
             print(f"Vaimanasoft is up: {base}  (API {base}/api/v4, docs {base}/docs)", flush=True)
         elif not stopping:
             log.error("supervisor.not_healthy", url=base)

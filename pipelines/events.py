@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -68,9 +69,12 @@ def _where(message: str) -> tuple[str, str]:
 
 
 def _id_factory() -> Any:
-    """Server-side event ids: 112 random bits per batch and the event's index (uuid4 per event is slow)."""
-    h = os.urandom(14).hex()
-    prefix = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16:20]}-{h[20:28]}"
+    """Server-side event ids, time-ordered like UUIDv7 (48-bit unix ms, then randomness) so the
+    unique (app_id, event_id) index grows at its end; the batch shares 64 random bits, the
+    event's index completes it (uuid4 per event is slow)."""
+    ms = f"{time.time_ns() // 1_000_000:012x}"
+    r = os.urandom(8).hex()
+    prefix = f"{ms[:8]}-{ms[8:12]}-7{r[:3]}-{r[3:7]}-{r[7:15]}"
     return lambda i: prefix + _SUFFIX[i]
 
 

@@ -1,7 +1,7 @@
 """Storing event batches: set-based, one transaction for many batches, idempotent.
 
-Per flush: COPY every event into a temporary staging table, create the unknown
-devices with one statement, then one statement inserts the events (duplicates of
+Per flush: one statement creates the devices seen for the first time, then one
+statement inserts every event (passed as column arrays and unnested; duplicates of
 (app_id, event_id) dropped) and, from exactly the rows it inserted, updates device
 counters and segments, per-device days, daily rollups and monthly usage. A batch
 delivered twice therefore changes nothing the second time.
@@ -19,23 +19,14 @@ import asyncpg
 PURCHASE_AMOUNT = """CASE WHEN event_type = 'purchase' AND jsonb_typeof(event_data -> 'amount') = 'number'
              THEN LEAST(GREATEST((event_data ->> 'amount')::numeric, 0), 1000000) ELSE 0 END"""
 
-STAGE_COLUMNS = ("app_id", "android_id", "event_type", "event_data", "created_at", "received_at", "event_id")
-
-CREATE_STAGE = """
-CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
-    app_id INT NOT NULL, android_id TEXT NOT NULL, event_type TEXT NOT NULL, event_data JSONB NOT NULL,
-    created_at TIMESTAMPTZ NOT NULL, received_at TIMESTAMPTZ NOT NULL, event_id UUID NOT NULL
-) ON COMMIT DELETE ROWS
-"""
-
 # Serialise flushes that touch the same app (rollup rows are shared), in a fixed order.
 LOCK_APPS = "SELECT pg_advisory_xact_lock(x) FROM unnest($1::int[]) AS x ORDER BY x"
 
 # Devices seen for the first time: created, counted as new on their first day and against the quota.
 NEW_DEVICES = """
 WITH src AS (
-    SELECT app_id, android_id, min(created_at) AS first_at, max(created_at) AS last_at
-    FROM ingest_stage GROUP BY app_id, android_id
+    SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[])
+        AS s(app_id, android_id, first_at, last_at)
 ), created AS (
     INSERT INTO devices (app_id, android_id, user_segment, sessions_count, ad_watches, purchases,
                          purchase_revenue, ad_revenue, sessions_30d, ad_watches_30d, purchases_30d,
@@ -58,10 +49,21 @@ SELECT count(*) FROM created
 
 # Everything else, from exactly the events this statement inserted.
 STORE_EVENTS = f"""
-WITH ins AS (
+WITH stage AS (
+    SELECT * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[],
+                         $8::text[])
+        AS s(app_id, android_id, event_type, event_data, created_at, received_at, event_id)
+), keys AS (
+    -- Each distinct device of the flush through the (app_id, android_id) index, never a scan of devices.
+    SELECT k.app_id, k.android_id, d.id
+    FROM unnest($9::int[], $10::text[]) AS k(app_id, android_id)
+    CROSS JOIN LATERAL (
+        SELECT id FROM devices d WHERE d.app_id = k.app_id AND d.android_id = k.android_id
+    ) d
+), ins AS (
     INSERT INTO events (app_id, device_id, event_type, event_data, created_at, received_at, event_id)
-    SELECT s.app_id, d.id, s.event_type, s.event_data, s.created_at, s.received_at, s.event_id
-    FROM ingest_stage s JOIN devices d ON d.app_id = s.app_id AND d.android_id = s.android_id
+    SELECT s.app_id, k.id, s.event_type, s.event_data::jsonb, s.created_at, s.received_at, s.event_id::uuid
+    FROM stage s JOIN keys k ON k.app_id = s.app_id AND k.android_id = s.android_id
     ON CONFLICT (app_id, event_id) DO NOTHING
     RETURNING id, app_id, device_id, event_type, event_data, created_at, event_id
 ), ev AS (
@@ -163,39 +165,70 @@ WITH ins AS (
     GROUP BY a.org_id, date_trunc('month', ev.day) ORDER BY 1, 2
     ON CONFLICT (org_id, month) DO UPDATE SET events = t.events + EXCLUDED.events
 )
-SELECT id, device_id, event_id::text AS event_id FROM ins
+SELECT id, device_id, event_id::text AS event_id FROM ins WHERE $1
+UNION ALL SELECT count(*), NULL, NULL FROM ins WHERE NOT $1
 """
 
 
 @dataclass
 class FlushResult:
-    """What one flush stored: inserted rows by event id, and how many devices were new."""
+    """What one flush stored: how many events, how many devices were new, and (when asked for,
+    e.g. for the live stream) the inserted rows by event id."""
 
-    inserted: dict[str, tuple[int, int]] = field(default_factory=dict)  # event_id -> (id, device_id)
+    stored: int = 0
     new_devices: int = 0
+    inserted: dict[str, tuple[int, int]] = field(default_factory=dict)  # event_id -> (id, device_id)
 
 
-def _records(batches: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    rows = []
+def _columns(batches: list[dict[str, Any]]) -> tuple[list[list[Any]], list[list[Any]]]:
+    """The flush as column arrays: (events' columns, devices' columns with first and last time)."""
+    app_ids: list[int] = []
+    android_ids: list[str] = []
+    types: list[str] = []
+    data: list[str] = []
+    created: list[datetime] = []
+    received: list[datetime] = []
+    event_ids: list[str] = []
+    seen: dict[tuple[int, str], list[datetime]] = {}
     utc = timezone.utc
-    from_ms = datetime.fromtimestamp
+    from_ts = datetime.fromtimestamp
     for batch in batches:
-        app_id = batch["app_id"]
-        received = from_ms(batch["received_ms"] / 1000, utc)
+        app_id, received_ms = batch["app_id"], batch["received_ms"]
+        received_at = from_ts(received_ms / 1000, utc)
         for android_id, event_type, event_data, created_ms, event_id in batch["events"]:
-            created = received if created_ms == batch["received_ms"] else from_ms(created_ms / 1000, utc)
-            rows.append((app_id, android_id, event_type, event_data, created, received, event_id))
-    return rows
+            at = received_at if created_ms == received_ms else from_ts(created_ms / 1000, utc)
+            app_ids.append(app_id)
+            android_ids.append(android_id)
+            types.append(event_type)
+            data.append(event_data)
+            created.append(at)
+            received.append(received_at)
+            event_ids.append(event_id)
+            span = seen.get((app_id, android_id))
+            if span is None:
+                seen[(app_id, android_id)] = [at, at]
+            elif at < span[0]:
+                span[0] = at
+            elif at > span[1]:
+                span[1] = at
+    # Sorted, so concurrent flushes lock devices in the same order.
+    keys = sorted(seen)
+    devices = [[k[0] for k in keys], [k[1] for k in keys], [seen[k][0] for k in keys], [seen[k][1] for k in keys]]
+    return [app_ids, android_ids, types, data, created, received, event_ids], devices
 
 
-async def store_batches(conn: asyncpg.Connection, batches: list[dict[str, Any]]) -> FlushResult:
-    """Store the batches (ingest messages) in one transaction; safe to repeat."""
-    rows = _records(batches)
+async def store_batches(
+    conn: asyncpg.Connection, batches: list[dict[str, Any]], want_rows: bool = False
+) -> FlushResult:
+    """Store the batches (ingest messages) in one transaction; safe to repeat. With `want_rows`
+    the inserted rows come back too (they cost a result row per event, so only when needed)."""
+    events, devices = _columns(batches)
     apps = sorted({b["app_id"] for b in batches})
     async with conn.transaction():
-        await conn.execute(CREATE_STAGE)
         await conn.execute(LOCK_APPS, apps)
-        await conn.copy_records_to_table("ingest_stage", records=rows, columns=STAGE_COLUMNS)
-        new_devices = await conn.fetchval(NEW_DEVICES)
-        inserted = await conn.fetch(STORE_EVENTS)
-    return FlushResult({r["event_id"]: (r["id"], r["device_id"]) for r in inserted}, new_devices)
+        new_devices = await conn.fetchval(NEW_DEVICES, *devices)
+        result = await conn.fetch(STORE_EVENTS, want_rows, *events, devices[0], devices[1])
+    if not want_rows:
+        return FlushResult(stored=result[0]["id"], new_devices=new_devices)
+    inserted = {r["event_id"]: (r["id"], r["device_id"]) for r in result}
+    return FlushResult(stored=len(inserted), new_devices=new_devices, inserted=inserted)

@@ -106,7 +106,7 @@ async def record_action(
     batch = {"app_id": app_id, "org_id": org_id, "received_ms": at_ms,
              "events": [[android_id, event_type, orjson.dumps(data).decode(), at_ms, str(uuid.uuid4())]]}
     async with raw_connection() as conn, conn.transaction():
-        result = await ingest.store_batches(conn, [batch])
+        result = await ingest.store_batches(conn, [batch], want_rows=True)
         if action == "update_country":
             await conn.execute("UPDATE devices SET country = $3 WHERE app_id = $1 AND android_id = $2",
                                app_id, android_id, data["country"])

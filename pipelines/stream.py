@@ -8,10 +8,10 @@ from typing import Any
 import asyncpg
 import orjson
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from core.pubsub import publish
 
-HEARTBEAT_SECONDS = 15.0
 POLL_SECONDS = 1.0
 POLL_LIMIT = 500
 
@@ -38,6 +38,17 @@ def stored_events(batches: list[dict[str, Any]], inserted: dict[str, tuple[int, 
                 "event_id": event_id,
             })
     return {app_id: orjson.dumps(events) for app_id, events in out.items()}
+
+
+async def listened_apps(redis: Redis, app_ids: set[int]) -> set[int]:
+    """The apps whose stream someone listens to now (building their payload is wasted otherwise)."""
+    if not app_ids:
+        return set()
+    try:
+        counts = await redis.pubsub_numsub(*(channel(a) for a in app_ids))
+    except (RedisError, OSError):
+        return set()
+    return {int(name.rsplit(":", 1)[1]) for name, n in counts if n}
 
 
 async def publish_stored(redis: Redis, batches: list[dict[str, Any]], inserted: dict[str, tuple[int, int]]) -> None:

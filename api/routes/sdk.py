@@ -10,7 +10,7 @@ from sanic import Blueprint, HTTPResponse, Request
 
 from actors import fastsend
 from actors.ingest import ingest_batch
-from api.auth import ORG_KEY, SDK, Principal
+from api.auth import ORG_KEY, SDK, SDK_SELF_LIMITED, Principal, rate_client
 from api.jobs import enqueue_job
 from api.responses import ok
 from api.routing import Body, Query, endpoint
@@ -181,7 +181,7 @@ async def _check_quota(request: Request, principal: Principal, android_ids: set[
                                   (usage_now.devices, usage_now.events_this_month), android_ids, events)
 
 
-@endpoint(bp, "POST", "/events/batch", access=SDK, body_doc=EventBatchDoc,
+@endpoint(bp, "POST", "/events/batch", access=SDK_SELF_LIMITED, body_doc=EventBatchDoc,
           responses={202: BatchAcceptedOut, 403: None})
 async def events_batch(request: Request, principal: Principal) -> HTTPResponse:
     """Accept 1..50 events; stored by the ingest worker (202 with a job id). Any invalid event rejects
@@ -189,13 +189,20 @@ async def events_batch(request: Request, principal: Principal) -> HTTPResponse:
     received = utcnow()
     batch = events.parse_batch(request.body or b"", received)
     await _check_quota(request, principal, {e[0] for e in batch}, len(batch))
-    message = events.batch_message(principal.app_id, principal.org_id, received, batch)
+    message = (events.batch_message(principal.app_id, principal.org_id, received, batch),)
     ctx = request.app.ctx
-    if ctx.broker_redis is not None:
-        job_id = await fastsend.send(ctx.broker_redis, ingest_batch, (message,), secret=ctx.settings.SECRET_KEY,
-                                     org_id=principal.org_id)
+    client = rate_client(request, SDK_SELF_LIMITED, principal)
+    if ctx.broker_redis is None:  # RabbitMQ: count the tier, then a job record and Dramatiq's client
+        principal.rate = await ctx.limiter.hit("sdk", client, principal.plan)
+        job_id = await enqueue_job(request, principal, ingest_batch, message, kind="events.batch")
+    elif ctx.broker_is_limiter_redis:  # the hot path: rate limit and enqueue in one round trip
+        job_id, principal.rate = await fastsend.send(
+            ctx.broker_redis, ingest_batch, message, secret=ctx.settings.SECRET_KEY, org_id=principal.org_id,
+            limit=ctx.limiter.step("sdk", client, principal.plan))
     else:
-        job_id = await enqueue_job(request, principal, ingest_batch, (message,), kind="events.batch")
+        principal.rate = await ctx.limiter.hit("sdk", client, principal.plan)
+        job_id, _ = await fastsend.send(ctx.broker_redis, ingest_batch, message, secret=ctx.settings.SECRET_KEY,
+                                        org_id=principal.org_id)
     return ok({"success": True, "accepted": len(batch), "job_id": job_id}, status=202)
 
 

@@ -37,7 +37,8 @@ async def live_stream(request: Request, principal: Principal, query: StreamQuery
             last_id = await stream.latest_event_id(conn, app.id)
         await response.send(": connected\n\n")
         loop = asyncio.get_running_loop()
-        next_heartbeat = loop.time() + stream.HEARTBEAT_SECONDS
+        heartbeat = request.app.ctx.settings.STREAM_HEARTBEAT_SECONDS
+        next_heartbeat = loop.time() + heartbeat
         while True:
             if hub.connected:
                 try:
@@ -54,7 +55,7 @@ async def live_stream(request: Request, principal: Principal, query: StreamQuery
                 await asyncio.sleep(stream.POLL_SECONDS)
             if loop.time() >= next_heartbeat:
                 await response.send(": heartbeat\n\n")
-                next_heartbeat = loop.time() + stream.HEARTBEAT_SECONDS
+                next_heartbeat = loop.time() + heartbeat
     finally:
         hub.leave(app.id, queue)
     return response

@@ -38,7 +38,8 @@ class Device(Model):
     class Meta:
         table = "devices"
         unique_together = (("app", "android_id"),)
-        indexes = (Index(fields=("app_id", "last_seen_at")),)
+        # No index on the counters or last_seen_at: ingest updates them on every batch, and an
+        # unindexed change can be a HOT update (with the table's fillfactor leaving room for it).
 
 
 class Event(Model):
