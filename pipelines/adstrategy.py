@@ -52,6 +52,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "CHURNED_USER": _strategy(False, False, 0, 0, 0, 0, 0, 0, 0, False, False),
 }
 MAX_EXTRA_KEYS = 50
+MAX_SETTING = 2**31 - 1  # the SDK reads the known integer settings as Java ints
+MAX_EXTRA_INT = 2**63 - 1  # extra integers must fit the JSON encoder and the SDK's long
 
 
 def validate(strategy: dict[str, Any]) -> dict[str, Any]:
@@ -63,11 +65,15 @@ def validate(strategy: dict[str, Any]) -> dict[str, Any]:
             details[key] = "is managed by the server"
         elif expected is bool and not isinstance(value, bool):
             details[key] = "must be a boolean"
-        elif expected is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            details[key] = "must be a non-negative integer"
+        elif expected is int and (isinstance(value, bool) or not isinstance(value, int) or
+                                  not 0 <= value <= MAX_SETTING):
+            details[key] = f"must be an integer from 0 to {MAX_SETTING}"
         elif expected is None and (not isinstance(value, (bool, int, float, str)) or
-                                   (isinstance(value, str) and len(value) > 255) or not 0 < len(key) <= 64):
-            details[key] = "extra keys must be a boolean, a number or a string of at most 255 characters"
+                                   (isinstance(value, str) and len(value) > 255) or
+                                   (isinstance(value, int) and not -MAX_EXTRA_INT <= value <= MAX_EXTRA_INT) or
+                                   not 0 < len(key) <= 64):
+            details[key] = ("extra keys must be a boolean, a number (integers within 64 bits) or a string "
+                            "of at most 255 characters")
     if len([k for k in strategy if k not in FIELDS]) > MAX_EXTRA_KEYS:
         details["strategy"] = f"at most {MAX_EXTRA_KEYS} extra keys"
     if details:
@@ -96,14 +102,16 @@ async def update(app_id: int, segment: str, strategy: dict[str, Any]) -> tuple[d
     """Merge `strategy` into the segment's overrides and bump its config_version.
     Returns the effective strategy and {key: {"before", "after"}}."""
     validate(strategy)
-    async with in_transaction():
-        override = await AdStrategy.select_for_update().get_or_none(app_id=app_id, segment=segment)
+    async with in_transaction() as conn:
+        # The row exists before it is locked (an empty override is the defaults, version 1), so
+        # concurrent first changes of a segment queue on its lock instead of both inserting it.
+        await conn.execute_query(
+            "INSERT INTO ad_strategies (app_id, segment, strategy, config_version, updated_at) "
+            "VALUES ($1, $2, '{}'::jsonb, 1, now()) ON CONFLICT (app_id, segment) DO NOTHING", [app_id, segment])
+        override = await AdStrategy.select_for_update().get(app_id=app_id, segment=segment)
         before = resolve(segment, override)
-        if override is None:
-            override = await AdStrategy.create(app_id=app_id, segment=segment, strategy=strategy, config_version=2)
-        else:
-            override.strategy = {**override.strategy, **strategy}
-            override.config_version += 1
-            await override.save(update_fields=["strategy", "config_version", "updated_at"])
+        override.strategy = {**override.strategy, **strategy}
+        override.config_version += 1
+        await override.save(update_fields=["strategy", "config_version", "updated_at"])
     after = resolve(segment, override)
     return after, {k: {"before": before.get(k), "after": v} for k, v in after.items() if before.get(k) != v}

@@ -12,6 +12,7 @@ from core.errors import Conflict, NotFound, PlanLimitReached
 from core.models import App
 from pipelines import apps as apps_pipeline
 from pipelines import usage
+from pipelines.ingest import LOCK_APPS
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,12 @@ ON CONFLICT (app_id, android_id) DO UPDATE SET
 RETURNING id, android_id, user_segment, created_at, (xmax = 0) AS created
 """
 
+# A registered device is new on its first day, as one created by its first events is (trends, erasure).
+COUNT_NEW_DEVICE = """
+INSERT INTO app_daily AS t (app_id, day, new_devices) VALUES ($1, (now() AT TIME ZONE 'UTC')::date, 1)
+ON CONFLICT (app_id, day) DO UPDATE SET new_devices = t.new_devices + 1
+"""
+
 
 async def register_device(app_id: int, org_id: int, plan: str, info: DeviceInfo) -> RegisteredDevice:
     """Create or update the app's device with this android_id.
@@ -82,6 +89,9 @@ async def register_device(app_id: int, org_id: int, plan: str, info: DeviceInfo)
     async with raw_connection() as conn, conn.transaction():
         row = await conn.fetchrow(UPDATE_DEVICE, *args)
         if row is None:
+            # A new device moves the app's rollups: take the app's lock first, as ingest does, so a
+            # registration racing the device's first events never waits on it in the opposite order.
+            await conn.execute(LOCK_APPS, [app_id])
             try:
                 await usage.reserve_devices(conn, org_id, plan, 1)
             except PlanLimitReached:
@@ -96,6 +106,8 @@ async def register_device(app_id: int, org_id: int, plan: str, info: DeviceInfo)
                     raise NotFound("App not found") from None
                 if not row["created"]:  # registered concurrently by another request
                     await usage.release_devices(conn, org_id, 1)
+                else:
+                    await conn.execute(COUNT_NEW_DEVICE, app_id)
     return RegisteredDevice(row["id"], row["android_id"], row["user_segment"], row["created_at"], row["created"])
 
 

@@ -10,14 +10,15 @@ from core.pubsub import invalidate
 from pipelines.ingest import LOCK_APPS, PURCHASE_AMOUNT
 from pipelines.usage import release_devices
 
-FIND = """
-SELECT d.id, d.app_id, (d.first_seen_at AT TIME ZONE 'UTC')::date AS first_day
-FROM devices d JOIN apps a ON a.id = d.app_id WHERE d.id = $1 AND a.org_id = $2
-"""
+FIND = "SELECT d.app_id FROM devices d JOIN apps a ON a.id = d.app_id WHERE d.id = $1 AND a.org_id = $2"
+
+# After the app's lock (ingest's order: app, then devices): revenue reported meanwhile, which updates
+# the device row first, is either counted below or finds no device; a concurrent erasure finds none.
+LOCK_DEVICE = "SELECT (first_seen_at AT TIME ZONE 'UTC')::date AS first_day FROM devices WHERE id = $1 FOR UPDATE"
 
 # Take the device's share out of the daily rollups before its rows go.
 FORGET_IN_ROLLUPS = [
-    f"""UPDATE app_daily_events t SET count = t.count - x.n
+    """UPDATE app_daily_events t SET count = t.count - x.n
         FROM (SELECT (created_at AT TIME ZONE 'UTC')::date AS day, event_type, count(*) AS n
               FROM events WHERE device_id = $1 GROUP BY 1, 2) x
         WHERE t.app_id = $2 AND t.day = x.day AND t.event_type = x.event_type""",
@@ -44,6 +45,9 @@ async def erase_device(redis: Redis, org_id: int, device_id: int) -> dict[str, i
             raise NotFound("Device not found")
         app_id = found["app_id"]
         await conn.execute(LOCK_APPS, [app_id])  # no flush of this app runs meanwhile
+        found = await conn.fetchrow(LOCK_DEVICE, device_id)
+        if found is None:
+            raise NotFound("Device not found")
         for statement in FORGET_IN_ROLLUPS:
             await conn.execute(statement, device_id, app_id)
         await conn.execute("UPDATE app_daily SET new_devices = new_devices - 1 WHERE app_id = $1 AND day = $2",
