@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
+import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -18,7 +19,7 @@ QUEUE_SIZE = 256  # messages a slow client may fall behind before older ones are
 class StreamHub:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._clients: dict[int, set[asyncio.Queue[str]]] = defaultdict(set)
+        self._clients: dict[int, set[asyncio.Queue[tuple[int, str]]]] = defaultdict(set)
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._subscribed: set[int] = set()
@@ -35,13 +36,14 @@ class StreamHub:
             except asyncio.CancelledError:
                 pass
 
-    def join(self, app_id: int) -> asyncio.Queue[str]:
-        queue: asyncio.Queue[str] = asyncio.Queue(QUEUE_SIZE)
+    def join(self, app_id: int) -> asyncio.Queue[tuple[int, str]]:
+        """A queue of the app's messages as (highest event id, JSON array)."""
+        queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(QUEUE_SIZE)
         self._clients[app_id].add(queue)
         self._changed.set()
         return queue
 
-    def leave(self, app_id: int, queue: asyncio.Queue[str]) -> None:
+    def leave(self, app_id: int, queue: asyncio.Queue[tuple[int, str]]) -> None:
         self._clients[app_id].discard(queue)
         if not self._clients[app_id]:
             del self._clients[app_id]
@@ -65,6 +67,7 @@ class StreamHub:
                 # A channel nobody publishes to keeps the connection in subscriber mode.
                 await pubsub.subscribe("stream:idle")
                 self.connected, delay = True, 0.1
+                self._changed.set()  # a new connection: subscribe the listened apps' channels again
                 while True:
                     await self._sync(pubsub)
                     message = await pubsub.get_message(timeout=0.1)
@@ -99,7 +102,14 @@ class StreamHub:
             app_id = int(name.rsplit(":", 1)[1])
         except (IndexError, ValueError):
             return
-        for queue in self._clients.get(app_id, ()):
+        queues = self._clients.get(app_id, ())
+        if not queues:
+            return
+        try:  # the highest id sent, where a fall back to polling the database resumes
+            last_id = max((event["id"] for event in orjson.loads(data)), default=0)
+        except (orjson.JSONDecodeError, TypeError, KeyError):
+            last_id = 0
+        for queue in queues:
             if queue.full():
                 queue.get_nowait()
-            queue.put_nowait(data)
+            queue.put_nowait((last_id, data))

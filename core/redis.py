@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import redis
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 CONNECT_TIMEOUT = 2.0
 SOCKET_TIMEOUT = 5.0
@@ -19,6 +22,9 @@ def async_client(url: str, max_connections: int = 200) -> aioredis.Redis:
         max_connections=max_connections,
         timeout=SOCKET_TIMEOUT,  # wait this long for a free connection, then fail
         health_check_interval=30,
+        # A pooled connection to a Redis that restarted fails once: reconnect and retry instead of
+        # failing the command (a lost stream publish, a 503). Timeouts are not retried.
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     )
     return aioredis.Redis(connection_pool=pool)
 

