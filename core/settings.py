@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     JOB_TTL_SECONDS: int = Field(7 * 86400, ge=86400)
     SCHEDULER_HEARTBEAT_CRON: str = "* * * * *"
     SEGMENTS_RECLASSIFY_CRON: str = "30 3 * * *"  # nightly, UTC
-    STREAM_HEARTBEAT_SECONDS: float = Field(15.0, gt=0, le=300)
+    STREAM_HEARTBEAT_SECONDS: float = Field(15.0, gt=0, le=60)
     SCHEDULER_LOCK_TTL_MS: int = Field(10_000, ge=1000)
     CORS_ORIGINS: str = ""  # comma-separated origins allowed to call the API from a browser
     PUBLIC_URL: str = ""  # the platform's external URL, for links in emails and Stripe return pages

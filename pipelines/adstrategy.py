@@ -99,7 +99,7 @@ async def for_segment(app_id: int, segment: str) -> dict[str, Any]:
 
 
 async def update(app_id: int, segment: str, strategy: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Merge `strategy` into the segment's overrides and bump its config_version.
+    """Merge `strategy` into the segment's overrides and, if anything changed, bump its config_version.
     Returns the effective strategy and {key: {"before", "after"}}."""
     validate(strategy)
     async with in_transaction() as conn:
@@ -110,7 +110,10 @@ async def update(app_id: int, segment: str, strategy: dict[str, Any]) -> tuple[d
             "VALUES ($1, $2, '{}'::jsonb, 1, now()) ON CONFLICT (app_id, segment) DO NOTHING", [app_id, segment])
         override = await AdStrategy.select_for_update().get(app_id=app_id, segment=segment)
         before = resolve(segment, override)
-        override.strategy = {**override.strategy, **strategy}
+        changed = {k: v for k, v in strategy.items() if before.get(k) != v or type(before.get(k)) is not type(v)}
+        if not changed:  # nothing changes: the version stays, SDKs need not refetch
+            return before, {}
+        override.strategy = {**override.strategy, **changed}
         override.config_version += 1
         await override.save(update_fields=["strategy", "config_version", "updated_at"])
     after = resolve(segment, override)

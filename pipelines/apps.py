@@ -14,6 +14,7 @@ from core.models import App, Event, Org
 from core.plans import PLAN_LIMITS
 from core.pubsub import invalidate
 from pipelines.auth import new_org_api_key, new_sdk_key
+from pipelines.ingest import LOCK_APPS
 
 DUPLICATE_PACKAGE = "An app with this package_name already exists in your organisation"
 
@@ -79,12 +80,15 @@ async def delete_app(redis: Redis, org_id: int, app_id: int) -> dict[str, int]:
     """Delete an app with its devices and events; its SDK key stops working everywhere."""
     app = await get_app(org_id, app_id)
     async with in_transaction() as conn:
-        # The org row first, as device registration locks it: no new device can slip past the
-        # count below, and the two never wait on each other in opposite orders (deadlock).
+        # The app's lock, then the org row, in the order ingest and device registration take them:
+        # no new device can slip past the count below, and nobody waits in the opposite order.
+        await conn.execute_query(LOCK_APPS, [[app.id]])
         await Org.select_for_update().get(id=org_id)
         events = await Event.filter(app_id=app.id).delete()
         devices = await app.devices.all().count()  # type: ignore[attr-defined]
-        await app.delete()  # devices cascade
+        for table in ("revenue_events", "device_days", "app_daily", "app_daily_events"):
+            await conn.execute_query(f"DELETE FROM {table} WHERE app_id = $1", [app.id])
+        await app.delete()  # devices and ad strategies cascade
         # Their quota slots are free again.
         await conn.execute_query(
             "UPDATE orgs SET device_count = GREATEST(0, device_count - $2) WHERE id = $1", [org_id, devices]
