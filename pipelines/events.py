@@ -46,6 +46,8 @@ class BatchIn(msgspec.Struct, forbid_unknown_fields=False):
 
 
 _decoder = msgspec.json.Decoder(BatchIn)
+_BIG_EXPONENT = re.compile(r"[0-9.][eE][+-]?[0-9]{3}")  # a number written with an exponent of 3+ digits
+_BIG_EXPONENT_BYTES = re.compile(_BIG_EXPONENT.pattern.encode())
 _PATH = re.compile(r"\$\.?(.*)$")
 
 
@@ -89,15 +91,26 @@ def _invalid(field: str, message: str) -> BadRequest:
     return BadRequest(f"Invalid event batch: {field}: {message}", {field: message})
 
 
-def _event_data(value: msgspec.Raw, index: int, clamped_from: str | None, check_nul: bool) -> str:
+def _event_data(value: msgspec.Raw, index: int, clamped_from: str | None, check_nul: bool,
+                check_exponents: bool) -> str:
     field = f"events.{index}.event_data"
     if len(value) > MAX_EVENT_DATA:
         raise _invalid(field, f"must be at most {MAX_EVENT_DATA} bytes of JSON")
-    text = str(value, "utf-8")
+    try:
+        text = str(value, "utf-8")  # msgspec skips over a Raw value without checking its encoding
+    except UnicodeDecodeError:
+        raise _invalid(field, "must be UTF-8 encoded JSON") from None
     if not text.startswith("{"):
         raise _invalid(field, "must be a JSON object")
     if check_nul and "\\u0000" in text:  # PostgreSQL cannot store NUL in jsonb
         raise _invalid(field, "must not contain NUL characters")
+    if check_exponents and _BIG_EXPONENT.search(text):
+        # PostgreSQL's numeric cannot hold e.g. 1e200000 or 1e-20000 (the whole flush would fail):
+        # such numbers are taken as doubles, past a double's range refused.
+        try:
+            text = msgspec.json.encode(msgspec.json.decode(value)).decode()
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            raise _invalid(field, "numbers must be within the range of a double") from None
     if clamped_from is None:
         return text
     data = orjson.loads(text)
@@ -108,7 +121,9 @@ def _event_data(value: msgspec.Raw, index: int, clamped_from: str | None, check_
 def _check_charsets(events: list[EventIn]) -> None:
     for name, (rx, message) in CHARSETS.items():
         values = [getattr(e, name) for e in events]
-        if _JOINED[name].fullmatch("\n".join(values) + "\n"):
+        joined = "\n".join(values)
+        # A value holding a newline would pass the joined match as two values.
+        if joined.count("\n") == len(values) - 1 and _JOINED[name].fullmatch(joined + "\n"):
             continue
         for i, value in enumerate(values):
             if not rx.fullmatch(value):
@@ -124,10 +139,11 @@ def parse_batch(body: bytes, received: datetime) -> list[Event]:
     except msgspec.ValidationError as exc:
         field, message = _where(str(exc))
         raise _invalid(field, message) from None
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # RecursionError: nested too deeply
         raise BadRequest("Invalid JSON body") from None
     _check_charsets(batch.events)
     check_nul = b"\\u0000" in body
+    check_exponents = _BIG_EXPONENT_BYTES.search(body) is not None
     skew = received - _utc(batch.sent_at) if batch.sent_at is not None else None
     received_ms = int(received.timestamp() * 1000)
     limit = received + FUTURE_TOLERANCE
@@ -136,17 +152,24 @@ def parse_batch(body: bytes, received: datetime) -> list[Event]:
     for i, item in enumerate(batch.events):
         created_ms, clamped_from = received_ms, None
         if item.created_at is not None:
-            created = _utc(item.created_at)
-            if skew is not None:
-                created += skew
+            try:
+                created = _utc(item.created_at)
+                if skew is not None:
+                    created += skew
+                if created.year == 1:  # with a positive UTC offset it may be in year 0 (unstorable)
+                    created = created.astimezone(timezone.utc)
+            except OverflowError:  # past year 9999 (then clamped below), or before year 1 in UTC
+                if skew is None or skew <= timedelta(0) or item.created_at.year == 1:
+                    raise _invalid(f"events.{i}.created_at", "out of range (before year 1 in UTC)") from None
+                created = datetime.max.replace(tzinfo=timezone.utc)
             if created > limit:
                 clamped_from = item.created_at.isoformat()
             else:
                 created_ms = int(created.timestamp() * 1000)
         # Server-made ids are fixed here, so a redelivered message is still stored once.
         event_id = item.event_id if item.event_id is not None else new_id(i)
-        events.append([item.android_id, item.event_type, _event_data(item.event_data, i, clamped_from, check_nul), created_ms,
-                       event_id])
+        data = _event_data(item.event_data, i, clamped_from, check_nul, check_exponents)
+        events.append([item.android_id, item.event_type, data, created_ms, event_id])
     return events
 
 

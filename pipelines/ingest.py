@@ -32,7 +32,11 @@ WITH src AS (
                          purchase_revenue, ad_revenue, sessions_30d, ad_watches_30d, purchases_30d,
                          recent_purchases, first_seen_at, last_seen_at, created_at, updated_at)
     SELECT app_id, android_id, 'new', 0, 0, 0, 0, 0, 0, 0, 0, '[]', first_at, last_at, now(), now()
-    FROM src ORDER BY app_id, android_id
+    FROM src
+    -- A batch of an app deleted since it was accepted stores nothing (its devices would fail the
+    -- foreign key, and the whole flush with them, on every retry).
+    WHERE EXISTS (SELECT 1 FROM apps a WHERE a.id = src.app_id)
+    ORDER BY app_id, android_id
     ON CONFLICT (app_id, android_id) DO NOTHING
     RETURNING app_id, (first_seen_at AT TIME ZONE 'UTC')::date AS day
 ), daily AS (
@@ -65,7 +69,7 @@ WITH stage AS (
     SELECT s.app_id, k.id, s.event_type, s.event_data::jsonb, s.created_at, s.received_at, s.event_id::uuid
     FROM stage s JOIN keys k ON k.app_id = s.app_id AND k.android_id = s.android_id
     ON CONFLICT (app_id, event_id) DO NOTHING
-    RETURNING id, app_id, device_id, event_type, event_data, created_at, event_id
+    RETURNING id, app_id, device_id, event_type, event_data, created_at, received_at, event_id
 ), ev AS (
     SELECT ins.*, (created_at AT TIME ZONE 'UTC')::date AS day,
         (created_at AT TIME ZONE 'UTC')::date > (now() AT TIME ZONE 'UTC')::date - 30 AS recent,
@@ -160,9 +164,11 @@ WITH stage AS (
     ORDER BY app_id, day, event_type
     ON CONFLICT (app_id, day, event_type) DO UPDATE SET count = t.count + EXCLUDED.count
 ), usage AS (
+    -- Toward the month the events were received in (the quota the API checks), whatever their created_at.
     INSERT INTO org_usage AS t (org_id, month, events)
-    SELECT a.org_id, date_trunc('month', ev.day)::date, count(*) FROM ev JOIN apps a ON a.id = ev.app_id
-    GROUP BY a.org_id, date_trunc('month', ev.day) ORDER BY 1, 2
+    SELECT a.org_id, date_trunc('month', ev.received_at AT TIME ZONE 'UTC')::date, count(*)
+    FROM ev JOIN apps a ON a.id = ev.app_id
+    GROUP BY a.org_id, date_trunc('month', ev.received_at AT TIME ZONE 'UTC') ORDER BY 1, 2
     ON CONFLICT (org_id, month) DO UPDATE SET events = t.events + EXCLUDED.events
 )
 SELECT id, device_id, event_id::text AS event_id FROM ins WHERE $1

@@ -15,6 +15,7 @@ from api.jobs import enqueue_job
 from api.responses import ok
 from api.routing import Body, Query, endpoint
 from core.clock import iso, utcnow
+from core.errors import BadRequest, PlanLimitReached
 from pipelines import devices, events, profiles, stream, usage
 
 bp = Blueprint("sdk", url_prefix="/api/v4")
@@ -187,11 +188,16 @@ async def events_batch(request: Request, principal: Principal) -> HTTPResponse:
     """Accept 1..50 events; stored by the ingest worker (202 with a job id). Any invalid event rejects
     the whole batch (400 naming its index and field); 503 when the queue cannot take it."""
     received = utcnow()
-    batch = events.parse_batch(request.body or b"", received)
-    await _check_quota(request, principal, {e[0] for e in batch}, len(batch))
-    message = (events.batch_message(principal.app_id, principal.org_id, received, batch),)
     ctx = request.app.ctx
     client = rate_client(request, SDK_SELF_LIMITED, principal)
+    try:
+        batch = events.parse_batch(request.body or b"", received)
+        await _check_quota(request, principal, {e[0] for e in batch}, len(batch))
+    except (BadRequest, PlanLimitReached):
+        # A refused batch spends the sdk budget too, as on every SDK route (over it: 429 instead).
+        principal.rate = await ctx.limiter.hit("sdk", client, principal.plan)
+        raise
+    message = (events.batch_message(principal.app_id, principal.org_id, received, batch),)
     if ctx.broker_redis is None:  # RabbitMQ: count the tier, then a job record and Dramatiq's client
         principal.rate = await ctx.limiter.hit("sdk", client, principal.plan)
         job_id = await enqueue_job(request, principal, ingest_batch, message, kind="events.batch")
