@@ -44,15 +44,21 @@ class GroupCommit:
                 group, self._pending = self._pending[:MAX_GROUP], self._pending[MAX_GROUP:]
                 try:
                     result = await self._flush([batch for batch, _ in group])
-                except Exception as exc:  # noqa: BLE001 - each batch fails (and is retried) on its own
+                except Exception as exc:  # noqa: BLE001 - retried below batch by batch
                     log.warning("ingest.flush_failed", batches=len(group), error=repr(exc))
-                    for _, future in group:
-                        if not future.done():
-                            future.set_exception(exc)
+                    if len(group) == 1:
+                        _settle(group[0][1], exc)
+                        continue
+                    # One bad batch must not sink the others: store each alone, so only it fails
+                    # (and is retried by the broker).
+                    for batch, future in group:
+                        try:
+                            _settle(future, (await self._flush([batch])).stored)
+                        except Exception as single:  # noqa: BLE001 - this batch's own failure
+                            _settle(future, single)
                     continue
                 for _, future in group:
-                    if not future.done():
-                        future.set_result(result.stored)
+                    _settle(future, result.stored)
         finally:
             self._running = False
 
@@ -77,6 +83,15 @@ class GroupCommit:
                  stored=result.stored, db_ms=round((stored_at - started) * 1000, 1),
                  publish_ms=round((time.perf_counter() - stored_at) * 1000, 1))
         return result
+
+
+def _settle(future: asyncio.Future[int], outcome: int | BaseException) -> None:
+    if future.done():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
 
 
 _group_commit = GroupCommit()

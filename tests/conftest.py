@@ -129,7 +129,15 @@ async def clean_database(request: pytest.FixtureRequest) -> None:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'aerich'"
         )
         if tables:
-            await conn.execute("TRUNCATE " + ", ".join(f'"{t["tablename"]}"' for t in tables) + " CASCADE")
+            statement = "TRUNCATE " + ", ".join(f'"{t["tablename"]}"' for t in tables) + " CASCADE"
+            for attempt in range(5):
+                try:  # a worker may still be storing a batch of the previous test
+                    await conn.execute(statement)
+                    break
+                except asyncpg.DeadlockDetectedError:
+                    if attempt == 4:
+                        raise
+                    await asyncio.sleep(0.2)
     finally:
         await conn.close()
 
