@@ -385,7 +385,7 @@ def assert_consecutive_seconds(raw: list[str]) -> None:
 def node_of(proc: Proc) -> str | None:
     """The node id a scheduler process logged at start."""
     for line in proc.output().splitlines():
-        if '"scheduler.started"' in line and (node := re.search(r'"node": "([0-9a-f]{32})"', line)):
+        if '"scheduler.started"' in line and (node := re.search(r'"node": ?"([0-9a-f]{32})"', line)):
             return node.group(1)
     return None
 
