@@ -12,7 +12,7 @@ from actors.base import actor
 from actors.middleware import runtime
 from core.db import raw_connection
 from core.logging import get_logger
-from pipelines import ingest, stream
+from pipelines import devicecache, ingest, stream
 
 log = get_logger(__name__)
 MAX_GROUP = 400  # batches per transaction (20,000 events)
@@ -79,6 +79,8 @@ class GroupCommit:
         if listened and runtime.redis is not None:
             await stream.publish_stored(runtime.redis, [b for b in batches if b["app_id"] in listened],
                                         result.inserted)
+        if result.moved and runtime.redis is not None:  # flag targeting reads segments from this cache
+            await devicecache.drop(runtime.redis, result.moved)
         log.info("ingest.flushed", batches=len(batches), events=sum(len(b["events"]) for b in batches),
                  stored=result.stored, db_ms=round((stored_at - started) * 1000, 1),
                  publish_ms=round((time.perf_counter() - stored_at) * 1000, 1))

@@ -13,6 +13,7 @@ from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
 from api import metrics
 from api.errors import JsonErrorHandler, rate_headers, request_id
+from api.appcache import AppCache
 from api.keycache import SdkKeyCache, UsageCache
 from api.ratelimit import RateLimiter
 from api.streamhub import StreamHub
@@ -23,6 +24,7 @@ from core.logging import configure_logging, get_logger
 from core.pubsub import CHANNEL_INVALIDATE, CHANNEL_JOBS_DONE, Bus
 from core.redis import async_client
 from core.settings import Settings, get_settings
+from pipelines import experiments, flags
 
 log = get_logger("api.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -53,10 +55,11 @@ def register_id_patterns(app: Sanic) -> None:
 
 
 def _blueprints() -> list[Any]:
-    from api.routes import adstrategy, apps, auth, billing, dashboard, jobs, org, sdk, settings, stream, system, team
+    from api.routes import (adstrategy, apps, auth, billing, dashboard, experiments, flags, jobs, org, sdk, settings,
+                            stream, system, team)
 
-    return [auth.bp, apps.bp, adstrategy.bp, org.bp, team.bp, settings.bp, billing.bp, sdk.bp, dashboard.bp,
-            stream.bp, jobs.bp, system.bp, system.root]
+    return [auth.bp, apps.bp, adstrategy.bp, org.bp, team.bp, settings.bp, billing.bp, sdk.bp, flags.bp,
+            experiments.bp, dashboard.bp, stream.bp, jobs.bp, system.bp, system.root]
 
 
 def create_app(settings: Settings | None = None) -> Sanic:
@@ -130,9 +133,15 @@ def create_app(settings: Settings | None = None) -> Sanic:
         app.ctx.broker_is_limiter_redis = settings.broker_url == settings.REDIS_URL
         app.ctx.job_waiter = JobWaiter(app.ctx.redis)
         bus = app.ctx.bus = Bus(app.ctx.redis)
+        app.ctx.flag_sets = AppCache("flags", flags.compiled_flags)
+        app.ctx.running_experiments = AppCache("experiments", experiments.running)
         bus.subscribe(CHANNEL_INVALIDATE, app.ctx.sdk_keys.on_invalidate)
+        bus.subscribe(CHANNEL_INVALIDATE, app.ctx.flag_sets.on_invalidate)
+        bus.subscribe(CHANNEL_INVALIDATE, app.ctx.running_experiments.on_invalidate)
         bus.subscribe(CHANNEL_JOBS_DONE, app.ctx.job_waiter.notify)
         bus.on_reconnect(app.ctx.sdk_keys.clear)
+        bus.on_reconnect(app.ctx.flag_sets.clear)
+        bus.on_reconnect(app.ctx.running_experiments.clear)
         bus.start()
         app.ctx.stream_hub = StreamHub(app.ctx.redis)
         app.ctx.stream_hub.start()

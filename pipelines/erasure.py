@@ -7,6 +7,7 @@ from redis.asyncio import Redis
 from core.db import raw_connection
 from core.errors import NotFound
 from core.pubsub import invalidate
+from pipelines import devicecache
 from pipelines.ingest import LOCK_APPS, PURCHASE_AMOUNT
 from pipelines.usage import release_devices
 
@@ -14,7 +15,8 @@ FIND = "SELECT d.app_id FROM devices d JOIN apps a ON a.id = d.app_id WHERE d.id
 
 # After the app's lock (ingest's order: app, then devices): revenue reported meanwhile, which updates
 # the device row first, is either counted below or finds no device; a concurrent erasure finds none.
-LOCK_DEVICE = "SELECT (first_seen_at AT TIME ZONE 'UTC')::date AS first_day FROM devices WHERE id = $1 FOR UPDATE"
+LOCK_DEVICE = """SELECT (first_seen_at AT TIME ZONE 'UTC')::date AS first_day, android_id
+FROM devices WHERE id = $1 FOR UPDATE"""
 
 # Take the device's share out of the daily rollups before its rows go.
 FORGET_IN_ROLLUPS = [
@@ -58,6 +60,9 @@ async def erase_device(redis: Redis, org_id: int, device_id: int) -> dict[str, i
             "revenue_events": await conn.fetchval(
                 "WITH d AS (DELETE FROM revenue_events WHERE device_id = $1 RETURNING 1) SELECT count(*) FROM d",
                 device_id),
+            "experiment_exposures": await conn.fetchval(
+                "WITH d AS (DELETE FROM experiment_exposures WHERE device_id = $1 RETURNING 1) SELECT count(*) FROM d",
+                device_id),
             "device_days": await conn.fetchval(
                 "WITH d AS (DELETE FROM device_days WHERE device_id = $1 RETURNING 1) SELECT count(*) FROM d",
                 device_id),
@@ -66,4 +71,5 @@ async def erase_device(redis: Redis, org_id: int, device_id: int) -> dict[str, i
         }
         await release_devices(conn, org_id, 1)
     await invalidate(redis, "device", device_id)
+    await devicecache.drop(redis, [(app_id, found["android_id"])])
     return deleted

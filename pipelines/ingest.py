@@ -102,7 +102,7 @@ WITH stage AS (
     FROM ev GROUP BY device_id
 ), before AS (
     -- The device as it was, with its 30-day sums from the days already stored.
-    SELECT d.id, d.first_seen_at, d.last_seen_at, d.recent_purchases, p.*,
+    SELECT d.id, d.first_seen_at, d.last_seen_at, d.recent_purchases, d.user_segment AS old_segment, p.*,
         coalesce(w.sessions, 0) + p.sessions_30d AS s30,
         coalesce(w.ad_watches, 0) + p.ad_watches_30d AS a30,
         coalesce(w.purchases, 0) + p.purchases_30d AS p30,
@@ -130,7 +130,7 @@ WITH stage AS (
         updated_at = now()
     FROM before b WHERE d.id = b.id
     RETURNING d.app_id, (b.first_seen_at AT TIME ZONE 'UTC')::date AS old_day,
-        (b.new_first AT TIME ZONE 'UTC')::date AS new_day
+        (b.new_first AT TIME ZONE 'UTC')::date AS new_day, d.android_id, d.user_segment <> b.old_segment AS moved
 ), moved AS (
     -- An event older than a device's first sighting moves it to an earlier "new" day.
     SELECT app_id, old_day, new_day FROM dev WHERE new_day <> old_day
@@ -171,8 +171,10 @@ WITH stage AS (
     GROUP BY a.org_id, date_trunc('month', ev.received_at AT TIME ZONE 'UTC') ORDER BY 1, 2
     ON CONFLICT (org_id, month) DO UPDATE SET events = t.events + EXCLUDED.events
 )
-SELECT id, device_id, event_id::text AS event_id FROM ins WHERE $1
-UNION ALL SELECT count(*), NULL, NULL FROM ins WHERE NOT $1
+-- kind 0: an inserted row (only when asked for), 1: how many were inserted, 2: a device whose segment moved.
+SELECT 0 AS kind, id, device_id, event_id::text AS event_id FROM ins WHERE $1
+UNION ALL SELECT 1, count(*), NULL, NULL FROM ins
+UNION ALL SELECT 2, app_id, NULL, android_id FROM dev WHERE moved
 """
 
 
@@ -184,6 +186,7 @@ class FlushResult:
     stored: int = 0
     new_devices: int = 0
     inserted: dict[str, tuple[int, int]] = field(default_factory=dict)  # event_id -> (id, device_id)
+    moved: list[tuple[int, str]] = field(default_factory=list)  # (app_id, android_id) whose segment changed
 
 
 def _columns(batches: list[dict[str, Any]]) -> tuple[list[list[Any]], list[list[Any]]]:
@@ -234,7 +237,12 @@ async def store_batches(
         await conn.execute(LOCK_APPS, apps)
         new_devices = await conn.fetchval(NEW_DEVICES, *devices)
         result = await conn.fetch(STORE_EVENTS, want_rows, *events, devices[0], devices[1])
-    if not want_rows:
-        return FlushResult(stored=result[0]["id"], new_devices=new_devices)
-    inserted = {r["event_id"]: (r["id"], r["device_id"]) for r in result}
-    return FlushResult(stored=len(inserted), new_devices=new_devices, inserted=inserted)
+    out = FlushResult(new_devices=new_devices)
+    for kind, number, device_id, text in result:
+        if kind == 0:
+            out.inserted[text] = (number, device_id)
+        elif kind == 1:
+            out.stored = number
+        else:
+            out.moved.append((number, text))
+    return out

@@ -20,7 +20,7 @@ import asyncpg
 import pytest
 import redis
 
-from tests.support import TEST_SECRET, Client, Platform
+from tests.support import TEST_SECRET, Client, Platform, with_redis_db
 
 
 def _with_database(url: str, name: str) -> str:
@@ -48,6 +48,21 @@ async def _drop_database(admin_url: str, name: str) -> None:
         await conn.close()
 
 
+SESSION_CLAIM = "vs:test:session"
+CLAIM_SECONDS = 4 * 3600
+
+
+def _claim_redis_db(url: str) -> str:
+    """A Redis database of its own for this test session, so that two sessions on one server (a
+    developer's run beside CI's) never flush or consume each other's queues. Tests also use the
+    next two databases (tests.support.with_redis_db), hence the steps of three."""
+    for number in (0, 3, 6, 9, 12):
+        candidate = with_redis_db(url, number)
+        if redis.Redis.from_url(candidate).set(SESSION_CLAIM, os.getpid(), nx=True, ex=CLAIM_SECONDS):
+            return candidate
+    pytest.exit("Every test Redis database (0, 3, 6, 9, 12) is claimed by another test session.", returncode=2)
+
+
 @pytest.fixture(scope="session")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(database_url, redis_url) of a migrated, empty test database and a flushed Redis."""
@@ -62,6 +77,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, st
         test_db = f"vs_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         asyncio.run(_create_database(database_url, test_db))
         admin_url, database_url = database_url, _with_database(database_url, test_db)
+        redis_url = _claim_redis_db(redis_url)
     else:
         from core.embedded import EmbeddedServices
 
@@ -71,6 +87,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, st
         embedded = EmbeddedServices(embedded_dir)
         database_url, redis_url = embedded.start()
     redis.Redis.from_url(redis_url).flushdb()
+    redis.Redis.from_url(redis_url).set(SESSION_CLAIM, os.getpid(), ex=CLAIM_SECONDS)
     asyncio.run(db.migrate(database_url))
     os.environ.update(DATABASE_URL=database_url, REDIS_URL=redis_url, SECRET_KEY=TEST_SECRET, ENV="test")
     from core.settings import get_settings
@@ -81,6 +98,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, st
     finally:
         if test_db:
             asyncio.run(_drop_database(admin_url, test_db))
+            redis.Redis.from_url(redis_url).delete(SESSION_CLAIM)
         if embedded:
             embedded.stop()
             shutil.rmtree(embedded_dir, ignore_errors=True)

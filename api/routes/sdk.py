@@ -16,7 +16,7 @@ from api.responses import ok
 from api.routing import Body, Query, endpoint
 from core.clock import iso, utcnow
 from core.errors import BadRequest, PlanLimitReached
-from pipelines import devices, events, profiles, stream, usage
+from pipelines import devicecache, devices, events, profiles, stream, usage
 
 bp = Blueprint("sdk", url_prefix="/api/v4")
 
@@ -74,6 +74,7 @@ async def register_device(request: Request, principal: Principal, body: Register
     device = await devices.register_device(
         principal.app_id, principal.org_id, principal.plan, devices.DeviceInfo(**body.model_dump())
     )
+    await devicecache.drop(request.app.ctx.redis, [(principal.app_id, body.android_id)])
     return ok({"success": True, "device": {"id": device.id, "android_id": device.android_id,
                                            "user_segment": device.user_segment, "created_at": iso(device.created_at)}})
 
@@ -87,6 +88,7 @@ async def auto_register(request: Request, principal: Principal, body: AutoRegist
     app, app_created, device = await devices.auto_register(
         principal.org_id, principal.plan, body.package_name, body.app_name, info
     )
+    await devicecache.drop(request.app.ctx.redis, [(app.id, body.android_id)])
     return ok({
         "success": True, "sdk_key": app.sdk_key, "app_id": app.id, "device_id": device.id,
         "app_action": "created" if app_created else "existing",
@@ -234,6 +236,7 @@ async def profile_action(request: Request, principal: Principal, body: ProfileAc
         principal.app_id, principal.org_id, body.android_id, body.action, params, utcnow()
     )
     await stream.publish_stored(request.app.ctx.redis, [batch], stored.inserted)
+    await devicecache.drop(request.app.ctx.redis, [(principal.app_id, body.android_id)])
     return ok({"segment": profile["segment"], "ad_strategy": profile["ad_strategy"]})
 
 

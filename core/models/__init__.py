@@ -2,6 +2,7 @@
 
 from core.models.apps import AdStrategy, App
 from core.models.devices import Device, Event, RevenueEvent
+from core.models.flags import Experiment, ExperimentExposure, FeatureFlag
 from core.models.orgs import ROLE_RANK, ActivityEntry, Org, OrgUsage, Role, User
 
-__all__ = ["ActivityEntry", "AdStrategy", "App", "RevenueEvent", "Device", "Event", "Org", "OrgUsage", "ROLE_RANK", "Role", "User"]
+__all__ = ["ActivityEntry", "AdStrategy", "App", "Experiment", "ExperimentExposure", "FeatureFlag", "RevenueEvent", "Device", "Event", "Org", "OrgUsage", "ROLE_RANK", "Role", "User"]

@@ -106,7 +106,7 @@ async def _reclassify() -> dict[str, int]:
 
     await init_db(get_settings())
     try:
-        return await segments.reclassify_all()
+        return await segments.reclassify_all(None)
     finally:
         await close_db()
 
