@@ -155,6 +155,9 @@ async def update_experiment(org_id: int, experiment_id: int, app_id: int | None,
                             ) -> tuple[Experiment, dict[str, Any]]:
     """Rename or describe at any time; variants and target_metric only while a draft (assignments
     and results depend on them)."""
+    nulls = sorted(k for k in ("name", "variants", "target_metric") if k in changes and changes[k] is None)
+    if nulls:  # required columns: null is a bad request (not a NOT NULL violation, 500)
+        raise BadRequest("Invalid experiment", {k: "cannot be null" for k in nulls})
     async with in_transaction():
         experiment = await get_experiment(org_id, experiment_id, app_id)
         experiment = await Experiment.select_for_update().get(id=experiment.id)

@@ -83,7 +83,8 @@ class OrgData:
         """Strings only this org's data contains (never sent by the walk in a request of another org)."""
         return {self.name, self.app_name, self.sdk_key, self.api_key, self.job_id, self.device_brand,
                 self.invitee_email, self.fcm_project_id, self.fcm_client_email,
-                *(m.email for m in self.members())}
+                *(m.email for m in self.members()),
+                *(str(self.extra[k]) for k in ("flag_key", "experiment_name") if k in self.extra)}
 
     def ids_by_key(self) -> dict[str, set[Any]]:
         """JSON keys that, holding one of these values, name this org's objects."""
@@ -94,6 +95,8 @@ class OrgData:
             "user_id": {m.user_id for m in self.members()} | {self.invitee_id},
             "member_id": {m.user_id for m in self.members()} | {self.invitee_id},
             "job_id": {self.job_id},
+            "flag_id": {self.extra.get("flag_id")},
+            "experiment_id": {self.extra.get("experiment_id")},
         }
 
     def headers(self, credential: str) -> dict[str, str]:
@@ -167,6 +170,11 @@ async def build_org(client: Client, database_url: str, side: str) -> OrgData:
     android_id, brand = f"device-{label}", f"Brand {label}"
     device = await _ok(client.request("POST", "/devices/register", headers={"X-SDK-Key": app["sdk_key"]},
                                       json={"android_id": android_id, "brand": brand}))
+    flag = await _ok(client.request("POST", "/flags", token, json={
+        "app_id": app["id"], "flag_key": f"flag-{label}", "name": f"Flag {label}", "is_enabled": True}), status=201)
+    experiment = await _ok(client.request("POST", "/experiments", token, json={
+        "app_id": app["id"], "name": f"Experiment {label}", "target_metric": "purchase",
+        "variants": [{"key": "control", "weight": 1}, {"key": "treatment", "weight": 1}]}), status=201)
     invitee_email = unique_email(f"{label}-invitee")
     invite = await _ok(client.request("POST", "/team/invite", token,
                                       json={"email": invitee_email, "role": "viewer"}), status=201)
@@ -178,6 +186,8 @@ async def build_org(client: Client, database_url: str, side: str) -> OrgData:
         job_id=job["job_id"], device_id=device["device"]["id"], android_id=android_id, device_brand=brand,
         invitee_id=invite["member"]["id"], invitee_email=invitee_email,
         fcm_project_id=account["project_id"], fcm_client_email=account["client_email"],
+        extra={"flag_id": flag["id"], "flag_key": flag["flag_key"], "experiment_id": experiment["id"],
+               "experiment_name": experiment["name"]},
     )
 
 
@@ -231,7 +241,7 @@ class TwoOrgs:
         """What the org's owner sees of its objects (compare before and after a walk)."""
         state: dict[str, Any] = {}
         for path in ("/apps", f"/apps/{org.app_id}", "/team", "/org/api-key", "/billing/subscription",
-                     "/settings/activity"):
+                     "/settings/activity", f"/flags?app_id={org.app_id}", f"/experiments?app_id={org.app_id}"):
             state[path] = await _ok(self.send("GET", path, org, "owner"))
         job = await _ok(self.send("GET", f"/jobs/{org.job_id}", org, "owner"))
         state["job"] = {k: job[k] for k in ("job_id", "kind", "created_at")}

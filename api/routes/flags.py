@@ -13,6 +13,7 @@ from api import audit
 from api.auth import ADMIN, SDK_SELF_LIMITED, VIEWER, Principal, rate_client
 from api.responses import ok
 from api.routing import Body, Query, endpoint
+from core.errors import BadRequest
 from core.pubsub import invalidate
 from pipelines import devicecache, flags
 from pipelines.flags import BUILTIN_SEGMENTS
@@ -22,6 +23,7 @@ bp = Blueprint("flags", url_prefix="/api/v4")
 KEY = r"^[a-z0-9_.-]{1,64}$"
 BuiltinSegment = Literal[BUILTIN_SEGMENTS]  # type: ignore[valid-type]
 CACHE_CONTROL = "private, max-age=60"
+NULLABLE = frozenset({"description", "min_app_version", "app_id"})
 Country = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")]
 
 
@@ -44,8 +46,13 @@ class FlagFields(Body):
     min_app_version: str | None = Field(None, min_length=1, max_length=64)
 
     def values(self) -> dict[str, Any]:
-        """The fields the request set (null clears an optional one)."""
-        return self.model_dump(exclude_unset=True)
+        """The fields the request set; null clears `description` or `min_app_version`, and is 400 for
+        the others (they always have a value)."""
+        data = self.model_dump(exclude_unset=True)
+        nulls = sorted(k for k, v in data.items() if v is None and k not in NULLABLE)
+        if nulls:
+            raise BadRequest("Invalid flag", {k: "cannot be null" for k in nulls})
+        return data
 
 
 class FlagIn(FlagFields):

@@ -145,7 +145,8 @@ async def test_flags__invalid_body__400_naming_the_field(client: Client, db: asy
 async def test_flags__invalid_update__400_and_flag_unchanged(client: Client) -> None:
     owner, app, _ = await _setup(client)
     flag = await _create(client, owner["token"], app["id"], flag_key="f", rollout_pct=30)
-    for body in ({"rollout_pct": 200}, {"flag_type": "multivariate"}, {"min_app_version": "?"}):
+    for body in ({"rollout_pct": 200}, {"flag_type": "multivariate"}, {"min_app_version": "?"}, {"name": None},
+                 {"rollout_pct": None}, {"is_enabled": None}, {"segments": None}, {"flag_key": None}):
         r = await client.request("PUT", f"/flags/{flag['id']}", owner["token"], json=body)
         assert r.status_code == 400, (body, r.text)
     r = await client.request("GET", "/flags", owner["token"], params={"app_id": app["id"]})
