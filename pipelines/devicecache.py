@@ -1,8 +1,9 @@
 """The device attributes flag targeting reads (segment, country, app version), cached in Redis.
 
-GET /sdk/flags reads a device's entry together with its rate-limit step in one Redis round trip
+Custom-segment membership is cached too. GET /sdk/flags reads a device's entry together with its rate-limit step in one Redis round trip
 and touches no database once the entry is there. Every path that changes one of these attributes
-(registration, profile actions, ingest and the nightly reclassification moving a segment, erasure)
+(registration, profile actions, ingest and the nightly reclassification moving a segment, erasure,
+a custom segment's calculation adding or removing it)
 drops the entry after its commit, so the next read loads the current row; the TTL is a safety net.
 
 A drop leaves a short tombstone rather than deleting: a read that loaded the row just before the
@@ -40,7 +41,12 @@ if admitted == 1 then entry = redis.call('GET', KEYS[2]) end
 return {admitted, limit - count, reset, now, entry}
 """
 
-LOAD = "SELECT user_segment, country, app_version FROM devices WHERE app_id = $1 AND android_id = $2"
+LOAD = """
+SELECT d.user_segment, d.country, d.app_version,
+    (SELECT coalesce(array_agg(m.segment_id ORDER BY m.segment_id), '{}') FROM custom_segment_members m
+     WHERE m.device_id = d.id) AS custom_segments
+FROM devices d WHERE d.app_id = $1 AND d.android_id = $2
+"""
 
 
 def key(app_id: int, android_id: str) -> str:
@@ -53,8 +59,8 @@ def decode(entry: str | None) -> DeviceAttrs | None:
         return None
     if entry == UNKNOWN:
         return NEW_DEVICE
-    segment, country, app_version = orjson.loads(entry)
-    return DeviceAttrs(segment=segment, country=country, app_version=app_version)
+    segment, country, app_version, custom = orjson.loads(entry)
+    return DeviceAttrs(segment=segment, country=country, app_version=app_version, custom_segments=frozenset(custom))
 
 
 _scripts: dict[int, AsyncScript] = {}
@@ -85,8 +91,10 @@ async def load(redis: Redis, app_id: int, android_id: str) -> DeviceAttrs:
     if row is None:
         attrs, entry, ttl = NEW_DEVICE, UNKNOWN, UNKNOWN_TTL_SECONDS
     else:
-        attrs = DeviceAttrs(segment=row["user_segment"], country=row["country"], app_version=row["app_version"])
-        entry, ttl = orjson.dumps([attrs.segment, attrs.country, attrs.app_version]).decode(), TTL_SECONDS
+        attrs = DeviceAttrs(segment=row["user_segment"], country=row["country"], app_version=row["app_version"],
+                            custom_segments=frozenset(row["custom_segments"]))
+        entry = orjson.dumps([attrs.segment, attrs.country, attrs.app_version, row["custom_segments"]]).decode()
+        ttl = TTL_SECONDS
     try:
         await redis.set(key(app_id, android_id), entry, ex=ttl, nx=True)
     except (RedisError, OSError) as exc:

@@ -63,6 +63,9 @@ async def erase_device(redis: Redis, org_id: int, device_id: int) -> dict[str, i
             "experiment_exposures": await conn.fetchval(
                 "WITH d AS (DELETE FROM experiment_exposures WHERE device_id = $1 RETURNING 1) SELECT count(*) FROM d",
                 device_id),
+            "segment_memberships": await conn.fetchval(
+                "WITH d AS (DELETE FROM custom_segment_members WHERE device_id = $1 RETURNING 1) SELECT count(*) FROM d",
+                device_id),
             "device_days": await conn.fetchval(
                 "WITH d AS (DELETE FROM device_days WHERE device_id = $1 RETURNING 1) SELECT count(*) FROM d",
                 device_id),

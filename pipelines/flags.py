@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 
 from core.clock import iso
 from core.errors import BadRequest, Conflict, NotFound
-from core.models import FeatureFlag
+from core.models import CustomSegment, FeatureFlag
 from pipelines import apps
 
 BUILTIN_SEGMENTS = ("churned", "dormant", "power_user", "new", "active", "casual")
@@ -195,14 +195,20 @@ def _check(values: dict[str, Any]) -> None:
         raise BadRequest("Invalid flag", {"variants": "variant keys must be unique"})
     if values.get("min_app_version") and not is_version(values["min_app_version"]):
         raise BadRequest("Invalid flag", {"min_app_version": "not a version such as 2.4.1"})
-    if values.get("custom_segment_ids"):
-        # Custom segments (issue: dashboard reads and custom segments) are not stored yet, so no id can
-        # name one of this app's segments.
-        raise BadRequest("Invalid flag", {"custom_segment_ids": "unknown custom segment ids "
-                                          f"{sorted(set(values['custom_segment_ids']))}"})
+
+
+async def _check_segments(app_id: int, values: dict[str, Any]) -> None:
+    """Targeted custom segments must be the app's."""
+    ids = values.get("custom_segment_ids") or []
+    known = set(await CustomSegment.filter(app_id=app_id, id__in=ids).values_list("id", flat=True)) if ids else set()
+    unknown = sorted(set(ids) - known)
+    if unknown:
+        raise BadRequest("Invalid flag", {"custom_segment_ids": f"no custom segments {unknown} in this app"})
 
 
 def _normalise(values: dict[str, Any]) -> dict[str, Any]:
+    if values.get("custom_segment_ids") is not None:
+        values["custom_segment_ids"] = sorted(set(values["custom_segment_ids"]))
     if values.get("countries") is not None:
         values["countries"] = sorted({c.upper() for c in values["countries"]})
     if values.get("segments") is not None:
@@ -229,6 +235,7 @@ async def create_flag(org_id: int, app_id: int, values: dict[str, Any]) -> Featu
         k: v for k, v in values.items() if v is not None and k != "name"}})
     values.setdefault("flag_type", "boolean")
     _check(values)
+    await _check_segments(app.id, values)
     try:
         async with in_transaction():
             return await FeatureFlag.create(app_id=app.id, **values)
@@ -248,6 +255,8 @@ async def update_flag(org_id: int, flag_id: int, app_id: int | None, changes: di
     if merged["flag_type"] == "boolean" and "variants" not in diff and "flag_type" in diff:
         merged["variants"] = diff["variants"] = []  # turning a multivariate flag boolean drops its variants
     _check(merged)
+    if "custom_segment_ids" in diff:
+        await _check_segments(flag.app_id, diff)  # type: ignore[attr-defined]
     before = {k: getattr(flag, k) for k in diff}
     flag.update_from_dict(diff)
     try:

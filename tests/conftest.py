@@ -161,6 +161,22 @@ async def clean_database(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the test database, for crafting data and checking what was stored."""
+    conn = await asyncpg.connect(database_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def stranger(server: str) -> AsyncIterator[Client]:
+    """A client of another organisation (its own IP)."""
+    c = Client(server)
+    yield c
+    await c.close()
+
+
+@pytest.fixture
 def database_url(services: tuple[str, str]) -> str:
     return services[0]
 

@@ -84,7 +84,7 @@ class OrgData:
         return {self.name, self.app_name, self.sdk_key, self.api_key, self.job_id, self.device_brand,
                 self.invitee_email, self.fcm_project_id, self.fcm_client_email,
                 *(m.email for m in self.members()),
-                *(str(self.extra[k]) for k in ("flag_key", "experiment_name") if k in self.extra)}
+                *(str(self.extra[k]) for k in ("flag_key", "experiment_name", "segment_name") if k in self.extra)}
 
     def ids_by_key(self) -> dict[str, set[Any]]:
         """JSON keys that, holding one of these values, name this org's objects."""
@@ -97,6 +97,7 @@ class OrgData:
             "job_id": {self.job_id},
             "flag_id": {self.extra.get("flag_id")},
             "experiment_id": {self.extra.get("experiment_id")},
+            "segment_id": {self.extra.get("segment_id")},
         }
 
     def headers(self, credential: str) -> dict[str, str]:
@@ -170,6 +171,9 @@ async def build_org(client: Client, database_url: str, side: str) -> OrgData:
     android_id, brand = f"device-{label}", f"Brand {label}"
     device = await _ok(client.request("POST", "/devices/register", headers={"X-SDK-Key": app["sdk_key"]},
                                       json={"android_id": android_id, "brand": brand}))
+    segment = await _ok(client.request("POST", "/segments", token, json={
+        "app_id": app["id"], "name": f"Segment {label}",
+        "rules": [{"field": "country", "operator": "eq", "value": "DE"}]}), status=201)
     flag = await _ok(client.request("POST", "/flags", token, json={
         "app_id": app["id"], "flag_key": f"flag-{label}", "name": f"Flag {label}", "is_enabled": True}), status=201)
     experiment = await _ok(client.request("POST", "/experiments", token, json={
@@ -187,7 +191,7 @@ async def build_org(client: Client, database_url: str, side: str) -> OrgData:
         invitee_id=invite["member"]["id"], invitee_email=invitee_email,
         fcm_project_id=account["project_id"], fcm_client_email=account["client_email"],
         extra={"flag_id": flag["id"], "flag_key": flag["flag_key"], "experiment_id": experiment["id"],
-               "experiment_name": experiment["name"]},
+               "experiment_name": experiment["name"], "segment_id": segment["id"], "segment_name": segment["name"]},
     )
 
 
@@ -241,7 +245,8 @@ class TwoOrgs:
         """What the org's owner sees of its objects (compare before and after a walk)."""
         state: dict[str, Any] = {}
         for path in ("/apps", f"/apps/{org.app_id}", "/team", "/org/api-key", "/billing/subscription",
-                     "/settings/activity", f"/flags?app_id={org.app_id}", f"/experiments?app_id={org.app_id}"):
+                     "/settings/activity", f"/flags?app_id={org.app_id}", f"/experiments?app_id={org.app_id}",
+                     f"/segments?app_id={org.app_id}"):
             state[path] = await _ok(self.send("GET", path, org, "owner"))
         job = await _ok(self.send("GET", f"/jobs/{org.job_id}", org, "owner"))
         state["job"] = {k: job[k] for k in ("job_id", "kind", "created_at")}

@@ -38,7 +38,9 @@ ID_PARAMS: dict[str, Callable[[OrgData], Any]] = {
     "device_id": lambda org: org.device_id,
     "flag_id": lambda org: org.extra["flag_id"],
     "experiment_id": lambda org: org.extra["experiment_id"],
-    # "segment_id": lambda org: org.extra["segment_id"],   <- future objects go here
+    "segment_id": lambda org: org.extra["segment_id"],
+    "custom_segment_id": lambda org: org.extra["segment_id"],
+    # "<object>_id": lambda org: org.extra["<object>_id"],   <- future objects go here
 }
 
 # Names that identify something inside an app or org, legitimately reused by other orgs (the same
@@ -49,9 +51,6 @@ SCOPED_VALUES: dict[str, Callable[[OrgData], Any]] = {
     "event_id": lambda org: str(uuid.uuid4()),
     "project_id": lambda org: "isolation-project",  # a Firebase project, outside the platform
     "product_id": lambda org: "isolation-product",  # an in-app product of the store, outside the platform
-    # Custom segments come with the dashboard issue; until then no id names one (flags answer 400 after
-    # their app/flag checks). Move this to ID_PARAMS with an object built in build_org when they exist.
-    "custom_segment_id": lambda org: 1,
 }
 
 # Query values that keep the walk fast (heavy routes answer 202 at once instead of waiting).

@@ -81,13 +81,6 @@ async def setup_app(client: Client) -> tuple[dict[str, Any], dict[str, Any]]:
     return owner, await client.create_app(owner["token"])
 
 
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database_url)
-    yield conn
-    await conn.close()
-
-
 async def stored_events(db: asyncpg.Connection, app_id: int) -> list[dict[str, Any]]:
     """The app's events with their device's android_id (None for an event without its device)."""
     rows = await db.fetch(

@@ -9,7 +9,6 @@ import math
 import time
 import zlib
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,21 +26,6 @@ ALLOWED = {("draft", "running"), ("running", "paused"), ("paused", "running"), (
 # how to reach each status from a new draft
 PATH_TO = {"draft": [], "running": ["running"], "paused": ["running", "paused"], "completed": ["running", "completed"]}
 TWO_VARIANTS = [{"key": "control", "name": "Control", "weight": 50}, {"key": "treatment", "name": "Green", "weight": 50}]
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database_url)
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-async def stranger(server: str) -> AsyncIterator[Client]:
-    """A client of another organisation (its own IP)."""
-    c = Client(server)
-    yield c
-    await c.close()
 
 
 # --- helpers ----------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import time
 import zlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -14,13 +13,6 @@ import pytest
 
 from pipelines import devicecache
 from tests.support import Client, add_member, poll_job
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database_url)
-    yield conn
-    await conn.close()
 
 
 async def _setup(client: Client) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,21 +26,6 @@ PROFILE_KEYS = {
     "device_id", "segment", "country", "total_ad_watches", "days_since_first_install", "total_purchases",
     "total_revenue", "purchase_history", "sessions_30d", "last_seen", "app_version", "ad_strategy",
 }
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database_url)
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-async def stranger(server: str) -> AsyncIterator[Client]:
-    """A client of another organisation (its own IP)."""
-    c = Client(server)
-    yield c
-    await c.close()
 
 
 async def _setup(client: Client) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
@@ -375,10 +359,10 @@ async def test_segments__by_time_alone__computed_at_read_then_stored_nightly(
     stored = await db.fetch("SELECT id, user_segment FROM devices")
     assert {r["user_segment"] for r in stored} == {"new"}
     # Then the nightly reclassification stores the new segments, and a second run changes nothing
-    assert await _reclassify() == {"changed": 4}
+    assert await _reclassify() == {"changed": 4, "segments_moved": 4}
     stored = {r["id"]: r["user_segment"] for r in await db.fetch("SELECT id, user_segment FROM devices")}
     assert stored == {ids[name]: name for name in ids}
-    assert await _reclassify() == {"changed": 0}
+    assert await _reclassify() == {"changed": 0, "segments_moved": 0}
 
 
 async def test_segments__inactivity_boundaries__15_and_30_days(client: Client, db: asyncpg.Connection) -> None:
@@ -420,7 +404,8 @@ async def test_segments__30_day_counters__expire_nightly_and_on_ingest(
         await db.execute("UPDATE events SET created_at = created_at - make_interval(days => $2) "
                          "WHERE device_id = $1", ids[name], days)
     # Then the nightly pass expires the old counters only
-    assert await _reclassify() == {"changed": 1}
+    # (its segment moves too: power_user -> active)
+    assert await _reclassify() == {"changed": 1, "segments_moved": 1}
     rows = {r["id"]: dict(r) for r in
             await db.fetch("SELECT id, user_segment, sessions_30d, sessions_count FROM devices")}
     assert rows[ids["old"]] == {"id": ids["old"], "user_segment": "active", "sessions_30d": 0, "sessions_count": 20}
@@ -826,7 +811,7 @@ async def test_erase_device__receipt_rows_gone_rollups_forget_it(
     r = await client.request("DELETE", f"/dashboard/devices/{gone}", owner["token"])
     # Then the receipt counts what went
     assert r.status_code == 200, r.text
-    assert r.json() == {"deleted": {"events": 6, "revenue_events": 2, "device_days": 2, "devices": 1}}
+    assert r.json() == {"deleted": {"events": 6, "revenue_events": 2, "experiment_exposures": 0, "segment_memberships": 0, "device_days": 2, "devices": 1}}
     for table in ("events", "revenue_events", "device_days"):
         assert await db.fetchval(f"SELECT count(*) FROM {table} WHERE device_id = $1", gone) == 0, table
         assert await db.fetchval(f"SELECT count(*) FROM {table} WHERE device_id = $1", kept) > 0, table
@@ -846,7 +831,7 @@ async def test_erase_device__receipt_rows_gone_rollups_forget_it(
     # and the erasure is in the activity log
     log = await client.request("GET", "/settings/activity", owner["token"], params={"action": "device.erase"})
     assert [(e["resource_id"], e["details"]) for e in log.json()["entries"]] == [
-        (str(gone), {"deleted": {"events": 6, "revenue_events": 2, "device_days": 2, "devices": 1}})]
+        (str(gone), {"deleted": {"events": 6, "revenue_events": 2, "experiment_exposures": 0, "segment_memberships": 0, "device_days": 2, "devices": 1}})]
 
 
 async def test_erase_device__while_revenue_arrives__no_error_rollups_exact(
@@ -894,7 +879,7 @@ async def test_erase_device__twice_at_once__one_receipt_one_404_counted_once(
     # Then one answers the receipt, the other 404; the device is taken out of the counts once
     assert sorted([first.status_code, second.status_code]) == [200, 404]
     receipt = first if first.status_code == 200 else second
-    assert receipt.json() == {"deleted": {"events": 2, "revenue_events": 0, "device_days": 1, "devices": 1}}
+    assert receipt.json() == {"deleted": {"events": 2, "revenue_events": 0, "experiment_exposures": 0, "segment_memberships": 0, "device_days": 1, "devices": 1}}
     assert await db.fetchval("SELECT device_count FROM orgs WHERE id = $1", owner["user"]["org_id"]) == 1
     await _assert_rollups_match(db, app["id"])
 
@@ -912,7 +897,7 @@ async def test_erase_device__registered_only__receipt_and_rollups(
     r = await client.request("DELETE", f"/dashboard/devices/{silent}", admin["token"])
     # Then the receipt has only the device, and the rollups still match
     assert r.status_code == 200, r.text
-    assert r.json() == {"deleted": {"events": 0, "revenue_events": 0, "device_days": 0, "devices": 1}}
+    assert r.json() == {"deleted": {"events": 0, "revenue_events": 0, "experiment_exposures": 0, "segment_memberships": 0, "device_days": 0, "devices": 1}}
     await _assert_rollups_match(db, app["id"])
 
 
