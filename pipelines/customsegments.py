@@ -179,13 +179,14 @@ async def update_segment(org_id: int, segment_id: int, app_id: int | None, chang
 async def delete_segment(redis: Redis, org_id: int, segment_id: int, app_id: int | None) -> CustomSegment:
     """Delete a segment and its membership; a segment that flags target cannot go (409)."""
     segment = await get_segment(org_id, segment_id, app_id)
-    async with raw_connection() as conn:
+    async with raw_connection() as conn, conn.transaction():
+        # The app row's lock, as a flag's change of its targeted segments takes it (pipelines.flags).
+        await conn.execute("SELECT id FROM apps WHERE id = $1 FOR UPDATE", segment.app_id)  # type: ignore[attr-defined]
         flags = await conn.fetch(
             "SELECT flag_key FROM feature_flags WHERE app_id = $1 AND custom_segment_ids @> $2::jsonb ORDER BY id",
             segment.app_id, f"[{segment.id}]")  # type: ignore[attr-defined]
-    if flags:
-        raise Conflict(f"Segment is targeted by flags: {', '.join(r['flag_key'] for r in flags)}")
-    async with raw_connection() as conn, conn.transaction():
+        if flags:
+            raise Conflict(f"Segment is targeted by flags: {', '.join(r['flag_key'] for r in flags)}")
         members = await conn.fetch(
             "DELETE FROM custom_segment_members m USING devices d WHERE m.segment_id = $1 AND d.id = m.device_id "
             "RETURNING d.app_id, d.android_id", segment.id)

@@ -18,6 +18,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -197,10 +198,14 @@ def _check(values: dict[str, Any]) -> None:
         raise BadRequest("Invalid flag", {"min_app_version": "not a version such as 2.4.1"})
 
 
-async def _check_segments(app_id: int, values: dict[str, Any]) -> None:
-    """Targeted custom segments must be the app's."""
+async def _check_segments(conn: BaseDBAsyncClient, app_id: int, values: dict[str, Any]) -> None:
+    """Targeted custom segments must be the app's. Inside the flag's transaction, under the app row's
+    lock, which deleting a segment takes too: a segment cannot go between this check and the save."""
     ids = values.get("custom_segment_ids") or []
-    known = set(await CustomSegment.filter(app_id=app_id, id__in=ids).values_list("id", flat=True)) if ids else set()
+    if not ids:
+        return
+    await conn.execute_query("SELECT id FROM apps WHERE id = $1 FOR UPDATE", [app_id])
+    known = set(await CustomSegment.filter(app_id=app_id, id__in=ids).using_db(conn).values_list("id", flat=True))
     unknown = sorted(set(ids) - known)
     if unknown:
         raise BadRequest("Invalid flag", {"custom_segment_ids": f"no custom segments {unknown} in this app"})
@@ -235,9 +240,9 @@ async def create_flag(org_id: int, app_id: int, values: dict[str, Any]) -> Featu
         k: v for k, v in values.items() if v is not None and k != "name"}})
     values.setdefault("flag_type", "boolean")
     _check(values)
-    await _check_segments(app.id, values)
     try:
-        async with in_transaction():
+        async with in_transaction() as conn:
+            await _check_segments(conn, app.id, values)
             return await FeatureFlag.create(app_id=app.id, **values)
     except IntegrityError:
         raise Conflict(DUPLICATE_KEY) from None
@@ -255,12 +260,12 @@ async def update_flag(org_id: int, flag_id: int, app_id: int | None, changes: di
     if merged["flag_type"] == "boolean" and "variants" not in diff and "flag_type" in diff:
         merged["variants"] = diff["variants"] = []  # turning a multivariate flag boolean drops its variants
     _check(merged)
-    if "custom_segment_ids" in diff:
-        await _check_segments(flag.app_id, diff)  # type: ignore[attr-defined]
     before = {k: getattr(flag, k) for k in diff}
     flag.update_from_dict(diff)
     try:
-        async with in_transaction():
+        async with in_transaction() as conn:
+            if "custom_segment_ids" in diff:
+                await _check_segments(conn, flag.app_id, diff)  # type: ignore[attr-defined]
             await flag.save()
     except IntegrityError:
         raise Conflict(DUPLICATE_KEY) from None

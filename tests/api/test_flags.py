@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from pipelines import devicecache
-from tests.support import Client, add_member, poll_job
+from tests.support import Client, Platform, add_member, poll_job
 
 
 async def _setup(client: Client) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
@@ -347,3 +347,40 @@ async def test_sdk_flags__bad_android_id_and_bad_key(client: Client) -> None:
     r = await client.request("GET", "/sdk/flags", headers={"X-SDK-Key": "sk_0000000000000000"},
                              params={"android_id": "a"})
     assert r.status_code == 401
+
+
+async def test_sdk_flags__update_reaches_a_second_api_process_within_a_second(client: Client, platform: Platform) -> None:
+    # Given two API processes, both serving the flag from their caches
+    owner, app, sdk = await _setup(client)
+    flag = await _create(client, owner["token"], app["id"], flag_key="everywhere", is_enabled=True)
+    proc, base = platform.serve()
+    second = Client(base)
+    try:
+        for c in (client, second):
+            assert (await _sdk_flags(c, sdk, "dev-1"))["everywhere"]["enabled"] is True
+        # When the flag is turned off through the first process
+        changed_at = time.monotonic()
+        await _update(client, owner["token"], flag["id"], is_enabled=False)
+
+        async def off_on_second() -> bool:
+            return (await _sdk_flags(second, sdk, "dev-1"))["everywhere"]["enabled"] is False
+
+        # Then the second process serves the change within a second (pub/sub, not its 30 s TTL)
+        await _eventually(off_on_second, timeout=1.0)
+        assert time.monotonic() - changed_at < 1.5  # the update's own round trip included
+        # and a new flag and a deleted one too
+        await _create(client, owner["token"], app["id"], flag_key="brand_new", is_enabled=True)
+
+        async def new_on_second() -> bool:
+            return "brand_new" in await _sdk_flags(second, sdk, "dev-1")
+
+        await _eventually(new_on_second, timeout=1.0)
+        assert (await client.request("DELETE", f"/flags/{flag['id']}", owner["token"])).status_code == 200
+
+        async def gone_on_second() -> bool:
+            return "everywhere" not in await _sdk_flags(second, sdk, "dev-1")
+
+        await _eventually(gone_on_second, timeout=1.0)
+    finally:
+        await second.close()
+        proc.stop()
