@@ -16,6 +16,11 @@ stops, the bench waits until every accepted event is in the events table. The ba
 COPYs the same rows into a copy of the events table with the same indexes (asyncpg
 copy_records_to_table, 5,000 rows per COPY, and also 50 per COPY). Nothing is asserted;
 the figures are printed.
+
+With `--rate N` the load is paced at about N events/s (each connection waits between requests),
+so the latencies are those at that load rather than under as much load as the platform takes:
+
+    python bench/ingest.py --duration 30 --connections 32 --rate 15000
 """
 
 from __future__ import annotations
@@ -67,6 +72,14 @@ request = function()
   local body = '{"events":[' .. table.concat(parts, ",") .. ']}'
   return wrk.format("POST", "/api/v4/events/batch",
                     {["Content-Type"] = "application/json", ["X-SDK-Key"] = key}, body)
+end
+"""
+
+# With --rate: each connection waits this long between requests (wrk's delay()), so the load is
+# paced at about the given events/s instead of as fast as the platform answers.
+PACING = r"""
+delay = function()
+  return %(delay_ms).3f
 end
 """
 
@@ -194,6 +207,8 @@ async def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--devices", type=int, default=10_000)
     parser.add_argument("--devices-per-batch", type=int, default=1)
+    parser.add_argument("--rate", type=float, default=0,
+                        help="offered events/s (paced; latencies at that load); 0: as fast as the platform answers")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed (Debian: apt-get install wrk)")
@@ -203,7 +218,10 @@ async def main() -> None:
         sys.exit("The platform answers without X-RateLimit-* headers: run it with the limiter on "
                  "(RATE_LIMIT_SCALE > 0), scaled up, so its cost is in the figure")
     script = Path(tempfile.mkdtemp()) / "ingest.lua"
-    script.write_text(LUA % {"key": key, "devices": args.devices, "per_batch": args.devices_per_batch})
+    lua = LUA % {"key": key, "devices": args.devices, "per_batch": args.devices_per_batch}
+    if args.rate > 0:
+        lua += PACING % {"delay_ms": args.connections * 50 * 1000 / args.rate}
+    script.write_text(lua)
     conn = await asyncpg.connect(db_url)
     before = await stored_count(conn, app_id)
     stop = asyncio.Event()
@@ -234,7 +252,9 @@ async def main() -> None:
     raw_50 = await baseline(db_url, app_id, 50)
     p95 = statistics.quantiles(latencies, n=20)[18] if len(latencies) >= 20 else max(latencies, default=float("nan"))
     print(f"rate limiter on: sdk tier X-RateLimit-Limit {limit}/min")
+    offered = f"paced at {args.rate:,.0f} events/s" if args.rate > 0 else "as fast as answered"
     print(f"load: {load['requests']} requests of 50 events over {args.duration}s, {args.connections} connections, "
+          f"{offered} (accepted {load['requests'] * 50 / args.duration:,.0f} events/s), "
           f"non-2xx {load['non2xx']} {load['socket_errors']}")
     print(f"stored: {stored} events (accepted by completed requests: {expected - before}; the rest were in flight)")
     print(f"{'end-to-end ingest':32} {end_to_end:10,.0f} events/s   (first request to last event stored)")

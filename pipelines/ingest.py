@@ -69,7 +69,9 @@ WITH stage AS (
     SELECT s.app_id, k.id, s.event_type, s.event_data::jsonb, s.created_at, s.received_at, s.event_id::uuid
     FROM stage s JOIN keys k ON k.app_id = s.app_id AND k.android_id = s.android_id
     ON CONFLICT (app_id, event_id) DO NOTHING
-    RETURNING id, app_id, device_id, event_type, event_data, created_at, received_at, event_id
+    -- event_data only where it is read below (purchases): the rows are materialised twice.
+    RETURNING id, app_id, device_id, event_type, CASE WHEN event_type = 'purchase' THEN event_data END AS event_data,
+        created_at, received_at, event_id
 ), ev AS (
     SELECT ins.*, (created_at AT TIME ZONE 'UTC')::date AS day,
         (created_at AT TIME ZONE 'UTC')::date > (now() AT TIME ZONE 'UTC')::date - 30 AS recent,
