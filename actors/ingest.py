@@ -17,7 +17,6 @@ from pipelines import devicecache, ingest, stream
 log = get_logger(__name__)
 MAX_GROUP = 400  # batches per transaction (20,000 events)
 DEADLOCK_RETRIES = 3
-GATHER_SECONDS = 0.02
 
 
 class GroupCommit:
@@ -29,43 +28,20 @@ class GroupCommit:
     def __init__(self) -> None:
         self._pending: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
         self._running = False
-        self._target = 0  # how many batches the gathering flush waits for
-        self._gathered = asyncio.Event()
 
     async def submit(self, batch: dict[str, Any]) -> int:
         """Store one batch; returns how many events its flush stored."""
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending.append((batch, future))
-        if len(self._pending) >= self._target:
-            self._gathered.set()
         if not self._running:
             self._running = True
             asyncio.get_running_loop().create_task(self._drain())
         return await future
 
-    async def _gather(self, previous: int) -> None:
-        """After a flush, the worker threads it released take their next messages: wait a moment
-        (at most GATHER_SECONDS) until about as many batches as it stored are pending, so flushes
-        stay large instead of alternating large and small (each has a fixed cost)."""
-        self._target = max(1, previous * 3 // 4)
-        if len(self._pending) >= self._target:
-            return
-        self._gathered.clear()
-        try:
-            await asyncio.wait_for(self._gathered.wait(), GATHER_SECONDS)
-        except TimeoutError:
-            pass
-        finally:
-            self._target = 0
-
     async def _drain(self) -> None:
-        previous = 0
         try:
             while self._pending:
-                if previous:
-                    await self._gather(previous)
                 group, self._pending = self._pending[:MAX_GROUP], self._pending[MAX_GROUP:]
-                previous = len(group)
                 try:
                     result = await self._flush([batch for batch, _ in group])
                 except Exception as exc:  # noqa: BLE001 - retried below batch by batch
