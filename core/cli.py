@@ -132,11 +132,39 @@ def cmd_createadmin(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def cmd_demo(args: argparse.Namespace) -> None:
+    """Seed a demo organisation with a backdated history, or print its login when it exists."""
+    from core import db
+    from pipelines import demo
+
+    settings = get_settings()
+    _require_services(settings)
+    options = demo.DemoOptions(args.devices, args.days, args.events_per_device, args.seed, args.force_new)
+
+    async def run() -> demo.DemoReport:
+        await db.init_db(settings)
+        try:
+            return await demo.seed_demo(options, settings.SECRET_KEY, demo.ProgressLine(sys.stderr))
+        finally:
+            await db.close_db()
+
+    report = asyncio.run(run())
+    host = "127.0.0.1" if settings.HOST in ("0.0.0.0", "") else settings.HOST
+    print(demo.summary(report, settings.PUBLIC_URL.rstrip("/") or f"http://{host}:{settings.PORT}"), flush=True)
+
+
 def cmd_up(args: argparse.Namespace) -> None:
     """Start everything: embedded services when no URLs are set, migrations, API, worker, scheduler."""
     from core.supervisor import up
 
-    up(get_settings(), host=args.host, port=args.port)
+    up(get_settings(), host=args.host, port=args.port, demo=args.demo)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("up", help="run the whole platform (embedded PostgreSQL/Redis unless URLs are set)")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
+    p.add_argument("--demo", action="store_true",
+                   help="seed the demo organisation on first start (`vaimanasoft demo`) and print its login")
     p.set_defaults(func=cmd_up)
 
     p = sub.add_parser("serve", help="run the HTTP API")
@@ -172,6 +202,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="Platform admin")
     p.add_argument("--org-name", default="Platform")
     p.set_defaults(func=cmd_createadmin)
+
+    p = sub.add_parser("demo", help="seed a demo organisation with a backdated history (prints its login)")
+    p.add_argument("--devices", type=_positive, default=5_000, help="devices across both apps (default 5000)")
+    p.add_argument("--days", type=_positive, default=90, help="days of history (default 90)")
+    p.add_argument("--events-per-device", type=_positive, default=40, help="average events per device (default 40)")
+    p.add_argument("--seed", type=int, default=None, help="random seed, for the same history again")
+    p.add_argument("--force-new", action="store_true", help="seed another demo organisation even if one exists")
+    p.set_defaults(func=cmd_demo)
     return parser
 
 

@@ -71,8 +71,9 @@ def _wait_healthy(url: str, timeout: float, children: list[Child], stopping: Cal
     return False
 
 
-def up(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    """Run until SIGINT/SIGTERM, then stop children and embedded services cleanly."""
+def up(settings: Settings, host: str | None = None, port: int | None = None, demo: bool = False) -> None:
+    """Run until SIGINT/SIGTERM, then stop children and embedded services cleanly. With `demo`, the
+    demo organisation is seeded first when it does not exist yet (`vaimanasoft demo`)."""
     from core import db
     from core.embedded import EmbeddedServices
 
@@ -112,6 +113,13 @@ def up(settings: Settings, host: str | None = None, port: int | None = None) -> 
         applied = asyncio.run(db.migrate(env["DATABASE_URL"]))
         log.info("supervisor.migrated", applied=applied)
         cli = [sys.executable, "-m", "core.cli"]
+        demo_login = ""
+        if demo and not stopping:
+            # Its progress goes to the terminal; its login is shown once the platform is up.
+            seeded = subprocess.run([*cli, "demo"], env=env, stdout=subprocess.PIPE, text=True, check=False)
+            demo_login = seeded.stdout if seeded.returncode == 0 else ""
+            if seeded.returncode != 0:
+                log.error("supervisor.demo_failed", code=seeded.returncode)
         children = [
             Child("api", [*cli, "serve", "--host", host, "--port", str(port)]),
             Child("worker", [*cli, "worker"]),
@@ -126,6 +134,8 @@ def up(settings: Settings, host: str | None = None, port: int | None = None) -> 
             runtime = {"url": base, "database_url": env["DATABASE_URL"], "redis_url": env["REDIS_URL"]}
             (settings.DATA_DIR / "runtime.json").write_text(json.dumps(runtime, indent=2))
             print(f"Vaimanasoft is up: {base}  (API {base}/api/v4, docs {base}/docs)", flush=True)
+            if demo_login:
+                print(demo_login.rstrip(), flush=True)
         elif not stopping:
             log.error("supervisor.not_healthy", url=base)
         _supervise(children, env, lambda: stopping)

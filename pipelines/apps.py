@@ -86,7 +86,7 @@ async def delete_app(redis: Redis, org_id: int, app_id: int) -> dict[str, int]:
         await Org.select_for_update().get(id=org_id)
         events = await Event.filter(app_id=app.id).delete()
         devices = await app.devices.all().count()  # type: ignore[attr-defined]
-        for table in ("revenue_events", "device_days", "app_daily", "app_daily_events"):
+        for table in ("revenue_events", "device_days", "app_daily", "app_daily_events", "app_daily_revenue"):
             await conn.execute_query(f"DELETE FROM {table} WHERE app_id = $1", [app.id])
         await app.delete()  # devices and ad strategies cascade
         # Their quota slots are free again.

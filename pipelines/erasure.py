@@ -35,6 +35,16 @@ FORGET_IN_ROLLUPS = [
         FROM (SELECT (created_at AT TIME ZONE 'UTC')::date AS day, sum(revenue) AS revenue, count(*) AS n
               FROM revenue_events WHERE device_id = $1 GROUP BY 1) x
         WHERE t.app_id = $2 AND t.day = x.day""",
+    # After app_daily, as record_revenue locks them.
+    """UPDATE app_daily_revenue t SET revenue = t.revenue - x.revenue, impressions = t.impressions - x.n
+        FROM (SELECT r.day, b.dimension, b.value, sum(r.revenue) AS revenue, count(*) AS n
+              FROM (SELECT (created_at AT TIME ZONE 'UTC')::date AS day, revenue, ad_type, ad_network, country,
+                           geo_tier FROM revenue_events WHERE device_id = $1) r
+              CROSS JOIN LATERAL (VALUES ('ad_network', coalesce(r.ad_network, '')), ('ad_type', r.ad_type),
+                                         ('country', coalesce(r.country, '')), ('geo_tier', coalesce(r.geo_tier, '')))
+                  AS b(dimension, value)
+              GROUP BY 1, 2, 3) x
+        WHERE t.app_id = $2 AND t.day = x.day AND t.dimension = x.dimension AND t.value = x.value""",
 ]
 
 

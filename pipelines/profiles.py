@@ -140,6 +140,17 @@ WITH dev AS (
     SELECT $1, ($9 AT TIME ZONE 'UTC')::date, $3, 1 FROM rev
     ON CONFLICT (app_id, day) DO UPDATE SET ad_revenue = t.ad_revenue + EXCLUDED.ad_revenue,
         ad_impressions = t.ad_impressions + 1
+    RETURNING day
+), breakdown AS (
+    -- Read from `daily`, so the app's day row is locked first and breakdown rows always after it, in
+    -- one order (no deadlock with another impression or an erasure). '' stands for a value not given.
+    INSERT INTO app_daily_revenue AS t (app_id, day, dimension, value, revenue, impressions)
+    SELECT $1, daily.day, b.dimension, b.value, $3, 1
+    FROM daily CROSS JOIN (VALUES ('ad_network', coalesce($5, '')), ('ad_type', $4), ('country', coalesce($8, '')),
+                                  ('geo_tier', coalesce($7, ''))) AS b(dimension, value)
+    ORDER BY b.dimension
+    ON CONFLICT (app_id, day, dimension, value) DO UPDATE SET revenue = t.revenue + EXCLUDED.revenue,
+        impressions = t.impressions + 1
 )
 SELECT id FROM rev
 """
@@ -149,7 +160,8 @@ async def record_revenue(
     app_id: int, android_id: str, ad_type: str, ad_network: str | None, revenue: Decimal, ecpm: Decimal | None,
     geo_tier: str | None, country: str | None, at: datetime,
 ) -> int:
-    """Store one impression's revenue and count it on the device and in the day's rollup."""
+    """Store one impression's revenue and count it on the device, in the day's rollup and in the day's
+    breakdowns by network, ad type, country and geo tier (app_daily_revenue)."""
     async with raw_connection() as conn:
         revenue_id = await conn.fetchval(
             RECORD_REVENUE, app_id, android_id, revenue, ad_type, ad_network, ecpm, geo_tier,
