@@ -80,9 +80,9 @@ ORDER BY sum(count) DESC, event_type
 
 SEGMENT_COUNTS = "SELECT user_segment, count(*) AS n FROM devices WHERE app_id = $1 GROUP BY user_segment"
 
+# app_countries is kept by a trigger on devices (migration 6): a few hundred rows at most.
 COUNTRIES = """
-SELECT country, count(*) AS devices FROM devices WHERE app_id = $1 AND country IS NOT NULL
-GROUP BY country ORDER BY count(*) DESC, country
+SELECT country, devices FROM app_countries WHERE app_id = $1 AND devices > 0 ORDER BY devices DESC, country
 """
 
 DEVICE_COLUMNS = """d.id, d.app_id, d.android_id, d.brand, d.model, d.android_version, d.app_version, d.country,

@@ -483,6 +483,33 @@ async def test_countries__devices_per_country_most_first_without_unknown(
                          {"country": "DE", "devices": 1}]
 
 
+async def test_countries__moves_registrations_erasure_and_concurrency__still_the_direct_count(
+    client: Client, db: asyncpg.Connection
+) -> None:
+    # Given the data set
+    data = await _build(client, db)
+
+    async def direct() -> list[dict[str, Any]]:
+        rows = await db.fetch("SELECT country, count(*) AS devices FROM devices WHERE app_id = $1 "
+                              "AND country IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1", data.app_id)
+        return [dict(r) for r in rows]
+
+    async def served() -> list[dict[str, Any]]:
+        return (await _get(client, data.token, "/dashboard/countries", app_id=data.app_id))["countries"]
+
+    # When devices move country (profile action, registration), appear without one, and are erased
+    moved = await _register(client, data, "mover", country="US")
+    r = await client.request("POST", "/sdk/profile", headers=data.sdk,
+                             json={"android_id": "mover", "action": "update_country", "country": "fr"})
+    assert r.status_code == 200, r.text
+    await _register(client, data, "mover", country="FR")  # the same country again: no change
+    await _register(client, data, "nowhere")
+    await asyncio.gather(*[_register(client, data, f"br-{n}", country="BR") for n in range(12)],
+                         *[_register(client, data, f"us-{n}", country="us") for n in range(5)])
+    assert (await client.request("DELETE", f"/dashboard/devices/{moved}", data.token)).status_code == 200
+    # Then the served counts are the devices' own, every time
+    assert await served() == await direct()
+    assert {c["country"]: c["devices"] for c in await served()}["BR"] == 12
 # --- revenue ----------------------------------------------------------------------------------------------
 
 
