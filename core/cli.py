@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import json
 import os
 import signal
 import sys
@@ -21,6 +22,19 @@ def _require_services(settings: Settings) -> None:
             "DATABASE_URL and REDIS_URL must both be set for this command "
             "(or run `vaimanasoft up`, which starts embedded PostgreSQL and Redis)."
         )
+
+
+def _running_services(settings: Settings) -> Settings:
+    """Without DATABASE_URL/REDIS_URL, the services of a `vaimanasoft up` running on this data folder
+    (embedded PostgreSQL and Redis, as its runtime.json names them)."""
+    runtime = settings.DATA_DIR / "runtime.json"
+    if (settings.DATABASE_URL and settings.REDIS_URL) or not runtime.exists():
+        return settings
+    urls = json.loads(runtime.read_text())
+    os.environ.setdefault("DATABASE_URL", urls["database_url"])
+    os.environ.setdefault("REDIS_URL", urls["redis_url"])
+    get_settings.cache_clear()
+    return get_settings()
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -137,7 +151,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from core import db
     from pipelines import demo
 
-    settings = get_settings()
+    settings = _running_services(get_settings())
     _require_services(settings)
     options = demo.DemoOptions(args.devices, args.days, args.events_per_device, args.seed, args.force_new)
 

@@ -147,6 +147,7 @@ def up(settings: Settings, host: str | None = None, port: int | None = None, dem
             child.wait_or_kill(deadline)
         if services is not None:
             services.stop()
+        (settings.DATA_DIR / "runtime.json").unlink(missing_ok=True)  # its URLs no longer answer
         lock.close()
         log.info("supervisor.stopped")
 
