@@ -17,6 +17,8 @@ from pipelines import devicecache, ingest, stream
 log = get_logger(__name__)
 MAX_GROUP = 400  # batches per transaction (20,000 events)
 DEADLOCK_RETRIES = 3
+STATS_AFTER = 20_000
+STATS_TABLES = ("devices", "device_days", "events", "app_daily", "app_daily_events")
 
 
 class GroupCommit:
@@ -28,6 +30,7 @@ class GroupCommit:
     def __init__(self) -> None:
         self._pending: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
         self._running = False
+        self._stored = 0  # events this process stored, until it refreshed the tables' statistics
 
     async def submit(self, batch: dict[str, Any]) -> int:
         """Store one batch; returns how many events its flush stored."""
@@ -76,6 +79,7 @@ class GroupCommit:
                 if attempt == DEADLOCK_RETRIES - 1:
                     raise
         stored_at = time.perf_counter()
+        await self._refresh_statistics(result.stored)
         if listened and runtime.redis is not None:
             await stream.publish_stored(runtime.redis, [b for b in batches if b["app_id"] in listened],
                                         result.inserted)
@@ -85,6 +89,24 @@ class GroupCommit:
                  stored=result.stored, db_ms=round((stored_at - started) * 1000, 1),
                  publish_ms=round((time.perf_counter() - stored_at) * 1000, 1))
         return result
+
+
+    async def _refresh_statistics(self, stored: int) -> None:
+        """Once per process, ANALYZE the tables ingest reads after its first STATS_AFTER events. A
+        new install's tables have empty-table statistics until autovacuum's first ANALYZE (a minute or
+        more), and plans made from them read every device of the app per lookup: flushes slow down
+        as the tables grow (measured: from 80 ms to 1.5 s per 1,600 events within a minute)."""
+        if self._stored < 0:
+            return
+        self._stored += stored
+        if self._stored < STATS_AFTER:
+            return
+        self._stored = -1
+        try:
+            async with raw_connection() as conn:
+                await conn.execute(f"ANALYZE {', '.join(STATS_TABLES)}")
+        except asyncpg.PostgresError as exc:  # e.g. not the tables' owner: autovacuum will do it
+            log.warning("ingest.analyze_failed", error=str(exc))
 
 
 def _settle(future: asyncio.Future[int], outcome: int | BaseException) -> None:
