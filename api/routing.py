@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sanic import Blueprint, HTTPResponse, Request
 from sanic_ext import openapi
 from sanic_ext.extensions.openapi.definitions import Component, Parameter, RequestBody, Response
@@ -39,6 +39,29 @@ class Query(BaseModel):
     """Base of query-string models: strings are converted to the declared types."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class AppQuery(Query):
+    """`?app_id=`: the app a route reads (another organisation's is 404)."""
+
+    app_id: int = Field(ge=1, le=2**31 - 1, description="the app (required)")
+
+
+class OptionalAppQuery(Query):
+    """`?app_id=` naming the app an object must belong to, when given."""
+
+    app_id: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+def set_fields(body: BaseModel, nullable: frozenset[str], what: str, exclude: frozenset[str] = frozenset()
+               ) -> dict[str, Any]:
+    """The fields a partial update set; null clears a `nullable` field and is 400 for any other (those
+    columns always hold a value)."""
+    data = body.model_dump(exclude_unset=True, exclude=set(exclude))
+    nulls = sorted(k for k, v in data.items() if v is None and k not in nullable)
+    if nulls:
+        raise BadRequest(f"Invalid {what}", {k: "cannot be null" for k in nulls})
+    return data
 
 
 class ErrorOut(BaseModel):

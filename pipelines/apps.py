@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from tortoise.exceptions import IntegrityError
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from core.clock import iso
@@ -44,6 +45,18 @@ async def get_app(org_id: int, app_id: int) -> App:
     if app is None:
         raise NotFound("App not found")
     return app
+
+
+M = TypeVar("M", bound=Model)
+
+
+async def get_app_object(model: type[M], org_id: int, object_id: int, app_id: int | None, label: str) -> M:
+    """An object of one of the organisation's apps (and of `app_id` when given); NotFound otherwise,
+    so another organisation's objects are never told apart from missing ones."""
+    found = await model.get_or_none(id=object_id, app__org_id=org_id)
+    if found is None or (app_id is not None and found.app_id != app_id):  # type: ignore[attr-defined]
+        raise NotFound(f"{label} not found")
+    return found
 
 
 async def create_app(org_id: int, name: str, package_name: str) -> App:

@@ -143,10 +143,7 @@ async def list_segments(org_id: int, app_id: int) -> list[CustomSegment]:
 
 
 async def get_segment(org_id: int, segment_id: int, app_id: int | None = None) -> CustomSegment:
-    segment = await CustomSegment.get_or_none(id=segment_id, app__org_id=org_id)
-    if segment is None or (app_id is not None and segment.app_id != app_id):  # type: ignore[attr-defined]
-        raise NotFound("Segment not found")
-    return segment
+    return await apps.get_app_object(CustomSegment, org_id, segment_id, app_id, "Segment")
 
 
 async def create_segment(org_id: int, app_id: int, values: dict[str, Any]) -> CustomSegment:
@@ -193,12 +190,6 @@ async def delete_segment(redis: Redis, org_id: int, segment_id: int, app_id: int
         await conn.execute("DELETE FROM custom_segments WHERE id = $1", segment.id)
     await devicecache.drop(redis, [(r["app_id"], r["android_id"]) for r in members])
     return segment
-
-
-async def unknown_ids(app_id: int, segment_ids: list[int]) -> list[int]:
-    """Which of these ids name no custom segment of the app."""
-    known = set(await CustomSegment.filter(app_id=app_id, id__in=segment_ids).values_list("id", flat=True))
-    return sorted(set(segment_ids) - known)
 
 
 # --- calculation --------------------------------------------------------------------------------

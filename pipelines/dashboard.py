@@ -14,13 +14,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
 import orjson
 
 from core.clock import iso
 from core.db import raw_connection
 from core.errors import NotFound
-from pipelines import profiles
+from pipelines import apps, profiles
 from pipelines.flags import BUILTIN_SEGMENTS
 
 DEVICE_EVENTS = 50  # events shown with one device
@@ -132,18 +131,12 @@ def _money(value: Decimal | int) -> float:
     return float(round(Decimal(value), 6))
 
 
-async def _check_app(conn: asyncpg.Connection, org_id: int, app_id: int) -> None:
-    """NotFound unless the app belongs to the organisation."""
-    if await conn.fetchval("SELECT 1 FROM apps WHERE id = $1 AND org_id = $2", app_id, org_id) is None:
-        raise NotFound("App not found")
-
-
 async def overview(org_id: int, app_id: int) -> dict[str, Any]:
     """Headline numbers: devices stored, devices seen (last_seen_at: an event or a registration) in
     the last 30 days, devices first seen in the last 7, events today, and ad watches, purchases and
     revenue (purchase + ad) over the last 30 days."""
+    await apps.get_app(org_id, app_id)
     async with raw_connection() as conn:
-        await _check_app(conn, org_id, app_id)
         row = await conn.fetchrow(OVERVIEW, app_id)
     return {
         "total_devices": int(row["total_devices"]),
@@ -159,8 +152,8 @@ async def overview(org_id: int, app_id: int) -> dict[str, Any]:
 async def segment_counts(org_id: int, app_id: int) -> list[dict[str, Any]]:
     """Devices per built-in segment (as stored on the device: moved by its events and profile actions,
     and nightly by time alone), in API.md order, zeros included."""
+    await apps.get_app(org_id, app_id)
     async with raw_connection() as conn:
-        await _check_app(conn, org_id, app_id)
         counts = {r["user_segment"]: r["n"] for r in await conn.fetch(SEGMENT_COUNTS, app_id)}
     return [{"segment": name, "count": counts.get(name, 0)} for name in BUILTIN_SEGMENTS]
 
@@ -194,8 +187,8 @@ async def list_devices(org_id: int, app_id: int, query: DeviceFilter) -> dict[st
     activity never reshuffles between pages), with the total matching and the number of pages."""
     condition, args = query.where()
     n = len(args) + 2
+    await apps.get_app(org_id, app_id)
     async with raw_connection() as conn:
-        await _check_app(conn, org_id, app_id)
         # Unfiltered, the total is the app's devices as counted by the write paths (new devices per day).
         total = await conn.fetchval(
             f"SELECT count(*) FROM devices d WHERE d.app_id = $1{condition}" if condition else APP_DEVICES, app_id, *args)
@@ -246,8 +239,8 @@ def _day(value: date) -> str:
 async def trends(org_id: int, app_id: int, days: int) -> list[dict[str, Any]]:
     """Per day of the last `days` days, oldest first: active devices, new devices, events (zeros
     for days without any)."""
+    await apps.get_app(org_id, app_id)
     async with raw_connection() as conn:
-        await _check_app(conn, org_id, app_id)
         rows = await conn.fetch(DAILY, app_id, days)
     return [
         {"date": _day(r["day"]), "active_devices": r["active_devices"], "new_devices": r["new_devices"],
@@ -258,8 +251,8 @@ async def trends(org_id: int, app_id: int, days: int) -> list[dict[str, Any]]:
 
 async def countries(org_id: int, app_id: int) -> list[dict[str, Any]]:
     """Devices per country, most first (ties by country code); devices without a country are left out."""
+    await apps.get_app(org_id, app_id)
     async with raw_connection() as conn:
-        await _check_app(conn, org_id, app_id)
         rows = await conn.fetch(COUNTRIES, app_id)
     return [{"country": r["country"], "devices": r["devices"]} for r in rows]
 
@@ -269,8 +262,8 @@ async def revenue(org_id: int, app_id: int, days: int) -> dict[str, Any]:
     the sum of the days' active devices; 0 without any), ad revenue by network, ad type, country and
     geo tier (null for impressions that did not say; most revenue first, then most impressions, then
     by name, null last), and per day."""
+    await apps.get_app(org_id, app_id)
     async with raw_connection() as conn:
-        await _check_app(conn, org_id, app_id)
         daily = await conn.fetch(DAILY, app_id, days)
         breakdown = await conn.fetch(REVENUE_BREAKDOWN, app_id, days)
     ad = sum((r["ad_revenue"] for r in daily), Decimal(0))
@@ -300,7 +293,7 @@ async def revenue(org_id: int, app_id: int, days: int) -> dict[str, Any]:
 
 async def event_counts(org_id: int, app_id: int, days: int) -> list[dict[str, Any]]:
     """Events per type over the last `days` days, most first (ties by type)."""
+    await apps.get_app(org_id, app_id)
     async with raw_connection() as conn:
-        await _check_app(conn, org_id, app_id)
         rows = await conn.fetch(EVENT_TYPES, app_id, days)
     return [{"event_type": r["event_type"], "count": int(r["count"])} for r in rows]

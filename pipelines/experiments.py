@@ -11,9 +11,10 @@ from tortoise.transactions import in_transaction
 
 from core.clock import iso, utcnow
 from core.db import raw_connection
-from core.errors import BadRequest, NotFound
+from core.errors import BadRequest
 from core.models import Experiment
 from pipelines import apps, devices, stats
+from pipelines.flags import cumulative_weights, pick_index
 
 # status -> the statuses it may move to (anything else, the same status included, is 400)
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -27,11 +28,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 def assign(experiment_id: int, android_id: str, cumulative: tuple[int, ...]) -> int:
     """Index of the device's variant: crc32(utf8("exp:" + id + ":" + android_id)) % sum(weights),
     then the first variant whose cumulative weight exceeds the pick."""
-    pick = zlib.crc32(f"exp:{experiment_id}:{android_id}".encode()) % cumulative[-1]
-    for i, edge in enumerate(cumulative):
-        if edge > pick:
-            return i
-    raise AssertionError("unreachable: the last cumulative weight exceeds every pick")
+    return pick_index(cumulative, zlib.crc32(f"exp:{experiment_id}:{android_id}".encode()) % cumulative[-1])
 
 
 @dataclass(frozen=True)
@@ -42,17 +39,9 @@ class RunningExperiment:
     cumulative: tuple[int, ...]
 
 
-def _cumulative(variants: list[dict[str, Any]]) -> tuple[int, ...]:
-    total, edges = 0, []
-    for variant in variants:
-        total += int(variant["weight"])
-        edges.append(total)
-    return tuple(edges)
-
-
 async def running(app_id: int) -> list[RunningExperiment]:
     """The app's running experiments (what the API's experiment cache holds)."""
-    return [RunningExperiment(e.id, e.name, tuple(v["key"] for v in e.variants), _cumulative(e.variants))
+    return [RunningExperiment(e.id, e.name, tuple(v["key"] for v in e.variants), cumulative_weights(e.variants))
             for e in await Experiment.filter(app_id=app_id, status="running").order_by("id")]
 
 
@@ -135,10 +124,7 @@ async def list_experiments(org_id: int, app_id: int) -> list[dict[str, Any]]:
 
 
 async def get_experiment(org_id: int, experiment_id: int, app_id: int | None = None) -> Experiment:
-    experiment = await Experiment.get_or_none(id=experiment_id, app__org_id=org_id)
-    if experiment is None or (app_id is not None and experiment.app_id != app_id):  # type: ignore[attr-defined]
-        raise NotFound("Experiment not found")
-    return experiment
+    return await apps.get_app_object(Experiment, org_id, experiment_id, app_id, "Experiment")
 
 
 async def describe(experiment: Experiment) -> dict[str, Any]:
@@ -155,9 +141,6 @@ async def update_experiment(org_id: int, experiment_id: int, app_id: int | None,
                             ) -> tuple[Experiment, dict[str, Any]]:
     """Rename or describe at any time; variants and target_metric only while a draft (assignments
     and results depend on them)."""
-    nulls = sorted(k for k in ("name", "variants", "target_metric") if k in changes and changes[k] is None)
-    if nulls:  # required columns: null is a bad request (not a NOT NULL violation, 500)
-        raise BadRequest("Invalid experiment", {k: "cannot be null" for k in nulls})
     async with in_transaction():
         experiment = await get_experiment(org_id, experiment_id, app_id)
         experiment = await Experiment.select_for_update().get(id=experiment.id)

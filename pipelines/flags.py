@@ -23,7 +23,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from core.clock import iso
-from core.errors import BadRequest, Conflict, NotFound
+from core.errors import BadRequest, Conflict
 from core.models import CustomSegment, FeatureFlag
 from pipelines import apps
 
@@ -32,6 +32,23 @@ DUPLICATE_KEY = "A flag with this flag_key already exists in this app"
 
 
 # --- evaluation ---------------------------------------------------------------------------------
+
+
+def cumulative_weights(variants: list[dict[str, Any]]) -> tuple[int, ...]:
+    """Running totals of the variants' weights, in declared order (the last is their sum)."""
+    total, edges = 0, []
+    for variant in variants:
+        total += int(variant["weight"])
+        edges.append(total)
+    return tuple(edges)
+
+
+def pick_index(cumulative: tuple[int, ...], pick: int) -> int:
+    """The first variant (declared order) whose cumulative weight exceeds `pick`."""
+    for i, edge in enumerate(cumulative):
+        if edge > pick:
+            return i
+    raise AssertionError("unreachable: the last cumulative weight exceeds every pick")
 
 
 def bucket(flag_key: str, android_id: str) -> int:
@@ -127,20 +144,12 @@ class CompiledFlag:
             return {"enabled": False, "type": kind}
         if not self.multivariate:
             return {"enabled": True, "type": kind}
-        pick = zlib.crc32(b":variant", crc) % self.cumulative[-1]
-        for i, edge in enumerate(self.cumulative):
-            if edge > pick:
-                return {"enabled": True, "type": kind, "variant": self.variant_keys[i], "value": self.variant_values[i]}
-        raise AssertionError("unreachable: the last cumulative weight exceeds every pick")
+        i = pick_index(self.cumulative, zlib.crc32(b":variant", crc) % self.cumulative[-1])
+        return {"enabled": True, "type": kind, "variant": self.variant_keys[i], "value": self.variant_values[i]}
 
 
 def compile_flag(flag: FeatureFlag) -> CompiledFlag:
     variants = flag.variants if flag.flag_type == "multivariate" else []
-    cumulative: list[int] = []
-    total = 0
-    for variant in variants:
-        total += int(variant["weight"])
-        cumulative.append(total)
     return CompiledFlag(
         key=flag.flag_key,
         multivariate=flag.flag_type == "multivariate",
@@ -149,7 +158,7 @@ def compile_flag(flag: FeatureFlag) -> CompiledFlag:
         crc_prefix=zlib.crc32(f"{flag.flag_key}:".encode()),
         variant_keys=tuple(v["key"] for v in variants),
         variant_values=tuple(v.get("value") for v in variants),
-        cumulative=tuple(cumulative),
+        cumulative=cumulative_weights(variants),
         segments=frozenset(flag.segments) if flag.segments else None,
         custom_segment_ids=frozenset(flag.custom_segment_ids) if flag.custom_segment_ids else None,
         countries=frozenset(flag.countries) if flag.countries else None,
@@ -228,10 +237,7 @@ async def list_flags(org_id: int, app_id: int) -> list[FeatureFlag]:
 
 async def get_flag(org_id: int, flag_id: int, app_id: int | None = None) -> FeatureFlag:
     """A flag of the org (and of `app_id` when given); NotFound otherwise."""
-    flag = await FeatureFlag.get_or_none(id=flag_id, app__org_id=org_id)
-    if flag is None or (app_id is not None and flag.app_id != app_id):  # type: ignore[attr-defined]
-        raise NotFound("Flag not found")
-    return flag
+    return await apps.get_app_object(FeatureFlag, org_id, flag_id, app_id, "Flag")
 
 
 async def create_flag(org_id: int, app_id: int, values: dict[str, Any]) -> FeatureFlag:

@@ -10,17 +10,13 @@ from sanic import Blueprint, HTTPResponse, Request
 from api import audit
 from api.auth import ADMIN, VIEWER, Principal
 from api.responses import ok
-from api.routing import Query, endpoint
+from api.routing import AppQuery, endpoint
 from pipelines import dashboard, erasure
 from pipelines.flags import BUILTIN_SEGMENTS
 
 bp = Blueprint("dashboard", url_prefix="/api/v4/dashboard")
 
 BuiltinSegment = Literal[BUILTIN_SEGMENTS]  # type: ignore[valid-type]
-
-
-class AppQuery(Query):
-    app_id: int = Field(ge=1, le=2**31 - 1, description="the app (required)")
 
 
 class PeriodQuery(AppQuery):

@@ -10,8 +10,8 @@ from sanic import Blueprint, HTTPResponse, Request
 from api import audit
 from api.auth import ADMIN, SDK, VIEWER, Principal
 from api.responses import ok
-from api.routes.flags import KEY, AppQuery, DeletedOut, OptionalAppQuery, SdkFlagsQuery
-from api.routing import Body, endpoint
+from api.routes.flags import KEY, DeletedOut, SdkFlagsQuery
+from api.routing import AppQuery, Body, OptionalAppQuery, endpoint, set_fields
 from core.pubsub import invalidate
 from pipelines import experiments
 
@@ -120,7 +120,7 @@ async def get_experiment(request: Request, principal: Principal, experiment_id: 
 async def update_experiment(request: Request, principal: Principal, experiment_id: int, body: ExperimentUpdate
                             ) -> HTTPResponse:
     """Rename or describe it; variants and target_metric only while it is a draft (400 otherwise)."""
-    changes = body.model_dump(exclude_unset=True, exclude={"app_id"})
+    changes = set_fields(body, frozenset({"description"}), "experiment", exclude=frozenset({"app_id"}))
     experiment, diff = await experiments.update_experiment(principal.org_id, experiment_id, body.app_id, changes)
     if diff:
         await invalidate(request.app.ctx.redis, "experiments", experiment.app_id)  # type: ignore[attr-defined]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from contextlib import aclosing
 
-from pydantic import Field
 from sanic import Blueprint, HTTPResponse, Request
 
 from api.auth import Principal, user
-from api.routing import Query, endpoint
+from api.routing import AppQuery, endpoint
 from core.clock import utcnow
 from core.models import Role
 from pipelines import apps, export
@@ -17,9 +16,6 @@ bp = Blueprint("export", url_prefix="/api/v4/export")
 
 EXPORT = user(Role.viewer, tier="export")  # one budget per org, shared by both exports
 
-
-class ExportQuery(Query):
-    app_id: int = Field(ge=1, le=2**31 - 1)
 
 
 async def _stream(request: Request, principal: Principal, app_id: int, kind: export.Kind) -> HTTPResponse:
@@ -40,16 +36,16 @@ async def _stream(request: Request, principal: Principal, app_id: int, kind: exp
     return response
 
 
-@endpoint(bp, "GET", "/devices", access=EXPORT, query=ExportQuery, responses={200: "text/csv"})
-async def export_devices(request: Request, principal: Principal, query: ExportQuery) -> HTTPResponse:
+@endpoint(bp, "GET", "/devices", access=EXPORT, query=AppQuery, responses={200: "text/csv"})
+async def export_devices(request: Request, principal: Principal, query: AppQuery) -> HTTPResponse:
     """The app's devices as CSV, ordered by id.
 
     Export rate tier: one budget per organisation, shared with /export/events."""
     return await _stream(request, principal, query.app_id, "devices")
 
 
-@endpoint(bp, "GET", "/events", access=EXPORT, query=ExportQuery, responses={200: "text/csv"})
-async def export_events(request: Request, principal: Principal, query: ExportQuery) -> HTTPResponse:
+@endpoint(bp, "GET", "/events", access=EXPORT, query=AppQuery, responses={200: "text/csv"})
+async def export_events(request: Request, principal: Principal, query: AppQuery) -> HTTPResponse:
     """The app's events of the last 30 days (by created_at) as CSV, ordered by id.
 
     Export rate tier: one budget per organisation, shared with /export/devices."""

@@ -12,8 +12,7 @@ from sanic import Blueprint, HTTPResponse, Request
 from api import audit
 from api.auth import ADMIN, SDK_SELF_LIMITED, VIEWER, Principal, rate_client
 from api.responses import ok
-from api.routing import Body, Query, endpoint
-from core.errors import BadRequest
+from api.routing import AppQuery, Body, OptionalAppQuery, Query, endpoint, set_fields
 from core.pubsub import invalidate
 from pipelines import devicecache, flags
 from pipelines.flags import BUILTIN_SEGMENTS
@@ -46,13 +45,8 @@ class FlagFields(Body):
     min_app_version: str | None = Field(None, min_length=1, max_length=64)
 
     def values(self) -> dict[str, Any]:
-        """The fields the request set; null clears `description` or `min_app_version`, and is 400 for
-        the others (they always have a value)."""
-        data = self.model_dump(exclude_unset=True)
-        nulls = sorted(k for k, v in data.items() if v is None and k not in NULLABLE)
-        if nulls:
-            raise BadRequest("Invalid flag", {k: "cannot be null" for k in nulls})
-        return data
+        """The fields the request set; null clears `description` or `min_app_version` only."""
+        return set_fields(self, NULLABLE, "flag")
 
 
 class FlagIn(FlagFields):
@@ -64,13 +58,6 @@ class FlagUpdate(FlagFields):
     app_id: int | None = None
     flag_key: str | None = Field(None, pattern=KEY)
 
-
-class AppQuery(Query):
-    app_id: int = Field(ge=1, le=2**31 - 1)
-
-
-class OptionalAppQuery(Query):
-    app_id: int | None = Field(None, ge=1, le=2**31 - 1)
 
 
 class FlagOut(BaseModel):

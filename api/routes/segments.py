@@ -12,9 +12,8 @@ from api import audit
 from api.auth import ADMIN, VIEWER, Principal
 from api.jobs import JobAcceptedOut, JobQuery, run_job
 from api.responses import ok
-from api.routes.flags import AppQuery, DeletedOut, OptionalAppQuery
-from api.routing import Body, endpoint
-from core.errors import BadRequest
+from api.routes.flags import DeletedOut
+from api.routing import AppQuery, Body, OptionalAppQuery, endpoint, set_fields
 from pipelines import customsegments
 
 bp = Blueprint("custom_segments", url_prefix="/api/v4")
@@ -22,7 +21,7 @@ bp = Blueprint("custom_segments", url_prefix="/api/v4")
 FieldName = Literal["days_since_install", "days_inactive", "event_count_30d", "session_count_30d", "ad_watches_30d",
                     "purchase_count", "country", "app_version", "brand", "install_type"]
 Operator = Literal["eq", "neq", "gt", "gte", "lt", "lte", "contains"]
-NULLABLE = frozenset({"description", "color", "app_id"})
+NULLABLE = frozenset({"description", "color"})
 
 
 class RuleIn(Body):
@@ -102,10 +101,7 @@ async def get_segment(request: Request, principal: Principal, segment_id: int) -
 async def update_segment(request: Request, principal: Principal, segment_id: int, body: SegmentUpdate
                          ) -> HTTPResponse:
     """Change any field; members follow at the next calculation."""
-    changes = body.model_dump(exclude_unset=True, exclude={"app_id"})
-    nulls = sorted(k for k, v in changes.items() if v is None and k not in NULLABLE)
-    if nulls:
-        raise BadRequest("Invalid segment", {k: "cannot be null" for k in nulls})
+    changes = set_fields(body, NULLABLE, "segment", exclude=frozenset({"app_id"}))
     segment, diff = await customsegments.update_segment(principal.org_id, segment_id, body.app_id, changes)
     audit.note(request).details = diff
     return ok(customsegments.segment_body(segment))
