@@ -5,6 +5,6 @@ Importing this package configures the broker from settings and declares every ac
 """
 
 from actors.broker import broker
-from actors import ingest, segments, system  # noqa: F401  (declares the actors)
+from actors import alerts, analytics, ingest, segments, system  # noqa: F401  (declares the actors)
 
 __all__ = ["broker"]

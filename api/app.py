@@ -55,11 +55,12 @@ def register_id_patterns(app: Sanic) -> None:
 
 
 def _blueprints() -> list[Any]:
-    from api.routes import (adstrategy, apps, auth, billing, dashboard, experiments, export, flags, jobs, org, sdk,
-                            segments, settings, stream, system, team)
+    from api.routes import (adstrategy, alerts, analytics, apps, auth, billing, dashboard, dashboards, experiments,
+                            export, flags, jobs, org, sdk, segments, settings, stream, system, team)
 
     return [auth.bp, apps.bp, adstrategy.bp, org.bp, team.bp, settings.bp, billing.bp, sdk.bp, flags.bp,
-            experiments.bp, segments.bp, dashboard.bp, export.bp, stream.bp, jobs.bp, system.bp, system.root]
+            experiments.bp, segments.bp, analytics.bp, alerts.bp, dashboards.bp, dashboard.bp, export.bp, stream.bp,
+            jobs.bp, system.bp, system.root]
 
 
 def create_app(settings: Settings | None = None) -> Sanic:

@@ -53,36 +53,64 @@ async def timed(call, repeat: int) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(samples)
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_common_arguments(parser: argparse.ArgumentParser, repeat: int) -> None:
+    """The options bench/dashboard.py and bench/analytics.py share."""
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--email", default="demo@vaimanasoft.local")
     parser.add_argument("--password", required=True)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--data-dir", default=os.environ.get("DATA_DIR", ".vaimanasoft"))
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=repeat)
+
+
+async def sign_in(http: httpx.AsyncClient, args: argparse.Namespace) -> list[dict]:  # type: ignore[type-arg]
+    """Log in (the token goes on every later request); the organisation's apps."""
+    r = await http.post("/auth/login", json={"email": args.email, "password": args.password})
+    r.raise_for_status()
+    http.headers["Authorization"] = f"Bearer {r.json()['token']}"
+    return (await http.get("/apps")).json()["apps"]
+
+
+async def busiest_app(conn: asyncpg.Connection, apps: list[dict]) -> tuple[int, int]:  # type: ignore[type-arg]
+    """The app with the most events (by its rollups), and its events counted."""
+    counts = {a["id"]: await conn.fetchval("SELECT coalesce(sum(events), 0) FROM app_daily WHERE app_id = $1",
+                                           a["id"]) for a in apps}
+    app_id = max(counts, key=lambda a: counts[a])
+    return app_id, await conn.fetchval(SCAN, app_id)
+
+
+async def scan_seconds(conn: asyncpg.Connection, app_id: int, repeat: int) -> float:
+    """Median seconds of the baseline: the app's events counted by a sequential scan (index scans off)."""
+    async def scan() -> None:
+        async with conn.transaction():
+            await conn.execute("SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off; "
+                               "SET LOCAL enable_bitmapscan = off")
+            await conn.fetchval(SCAN, app_id)
+
+    return await timed(scan, repeat)
+
+
+def print_table(title: str, scan_s: float, repeat: int, label: str, results: dict[str, float]) -> None:
+    """Each timing in ms and as a multiple of the scan."""
+    print(f"{title}; sequential scan (count(*) WHERE app_id) {scan_s * 1000:,.1f} ms (median of {repeat})")
+    width = max(40, *(len(name) + 2 for name in results))
+    print(f"{label:{width}} {'ms':>10} {'x scan':>8}")
+    for name, seconds in results.items():
+        print(f"{name:{width}} {seconds * 1000:10.1f} {seconds / scan_s:8.3f}")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_arguments(parser, repeat=5)
     args = parser.parse_args()
     db_url = database_url(args)
 
     async with httpx.AsyncClient(base_url=f"{args.url}/api/v4", timeout=600) as http:
-        r = await http.post("/auth/login", json={"email": args.email, "password": args.password})
-        r.raise_for_status()
-        http.headers["Authorization"] = f"Bearer {r.json()['token']}"
-        apps = (await http.get("/apps")).json()["apps"]
+        apps = await sign_in(http, args)
         conn = await asyncpg.connect(db_url)
         try:
-            counts = {a["id"]: await conn.fetchval("SELECT events FROM (SELECT sum(events) AS events FROM app_daily "
-                                                   "WHERE app_id = $1) x", a["id"]) or 0 for a in apps}
-            app_id = max(counts, key=lambda a: counts[a])
-            events = await conn.fetchval(SCAN, app_id)
-
-            async def scan() -> None:
-                async with conn.transaction():
-                    await conn.execute("SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off; "
-                                       "SET LOCAL enable_bitmapscan = off")
-                    await conn.fetchval(SCAN, app_id)
-
-            scan_s = await timed(scan, args.repeat)
+            app_id, events = await busiest_app(conn, apps)
+            scan_s = await scan_seconds(conn, app_id, args.repeat)
         finally:
             await conn.close()
 
@@ -123,11 +151,7 @@ async def main() -> None:
         finally:
             await http.delete(f"/segments/{segment_id}")
 
-    print(f"app {app_id}: {events:,} events; sequential scan (count(*) WHERE app_id) {scan_s * 1000:,.1f} ms "
-          f"(median of {args.repeat})")
-    print(f"{'route':40} {'ms':>10} {'x scan':>8}")
-    for name, seconds in results.items():
-        print(f"{name:40} {seconds * 1000:10.1f} {seconds / scan_s:8.3f}")
+    print_table(f"app {app_id}: {events:,} events", scan_s, args.repeat, "route", results)
 
 
 if __name__ == "__main__":

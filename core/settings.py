@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     SCHEDULER_HEARTBEAT_CRON: str = "* * * * *"
     SEGMENTS_RECLASSIFY_CRON: str = "30 3 * * *"  # nightly, UTC
     CUSTOM_SEGMENTS_CRON: str = "0 4 * * *"  # nightly recalculation of active custom segments, UTC
+    ALERTS_CRON: str = "*/15 * * * *"  # evaluation of active alert rules, UTC
     STREAM_HEARTBEAT_SECONDS: float = Field(15.0, gt=0, le=60)
     SCHEDULER_LOCK_TTL_MS: int = Field(10_000, ge=1000)
     CORS_ORIGINS: str = ""  # comma-separated origins allowed to call the API from a browser

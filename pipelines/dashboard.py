@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import orjson
 
 from core.clock import iso
@@ -49,12 +50,14 @@ SELECT
     (SELECT coalesce(sum(purchase_revenue + ad_revenue), 0) FROM recent) AS revenue_30d
 """
 
-# One row per day of the period, oldest first, days without a rollup row as zeros.
+# One row per day of the $2 days ending $3 days before today (0: ending today), oldest first, days
+# without a rollup row as zeros.
 DAILY = f"""
 SELECT g.day, coalesce(a.active_devices, 0) AS active_devices, coalesce(a.new_devices, 0) AS new_devices,
-    coalesce(a.events, 0) AS events, coalesce(a.ad_revenue, 0) AS ad_revenue,
+    coalesce(a.events, 0) AS events, coalesce(a.ad_watches, 0) AS ad_watches,
+    coalesce(a.purchases, 0) AS purchases, coalesce(a.ad_revenue, 0) AS ad_revenue,
     coalesce(a.purchase_revenue, 0) AS purchase_revenue
-FROM (SELECT ({TODAY} - n) AS day FROM generate_series($2::int - 1, 0, -1) AS n) g
+FROM (SELECT ({TODAY} - $3::int - n) AS day FROM generate_series($2::int - 1, 0, -1) AS n) g
 LEFT JOIN app_daily a ON a.app_id = $1 AND a.day = g.day
 ORDER BY g.day
 """
@@ -236,12 +239,19 @@ def _day(value: date) -> str:
     return value.isoformat()
 
 
+async def daily_rows(conn: asyncpg.Connection, app_id: int, days: int, days_before: int = 0) -> list[asyncpg.Record]:
+    """The app's rollup per UTC day of the `days` days ending `days_before` days before today (0: the last
+    `days` days), oldest first, zeros for days without data: day, active_devices, new_devices, events,
+    ad_watches, purchases, ad_revenue, purchase_revenue."""
+    return await conn.fetch(DAILY, app_id, days, days_before)
+
+
 async def trends(org_id: int, app_id: int, days: int) -> list[dict[str, Any]]:
     """Per day of the last `days` days, oldest first: active devices, new devices, events (zeros
     for days without any)."""
     await apps.get_app(org_id, app_id)
     async with raw_connection() as conn:
-        rows = await conn.fetch(DAILY, app_id, days)
+        rows = await daily_rows(conn, app_id, days)
     return [
         {"date": _day(r["day"]), "active_devices": r["active_devices"], "new_devices": r["new_devices"],
          "total_events": int(r["events"])}
@@ -264,7 +274,7 @@ async def revenue(org_id: int, app_id: int, days: int) -> dict[str, Any]:
     by name, null last), and per day."""
     await apps.get_app(org_id, app_id)
     async with raw_connection() as conn:
-        daily = await conn.fetch(DAILY, app_id, days)
+        daily = await daily_rows(conn, app_id, days)
         breakdown = await conn.fetch(REVENUE_BREAKDOWN, app_id, days)
     ad = sum((r["ad_revenue"] for r in daily), Decimal(0))
     purchase = sum((r["purchase_revenue"] for r in daily), Decimal(0))

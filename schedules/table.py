@@ -26,4 +26,5 @@ def cron_table(settings: Settings) -> list[Entry]:
         Entry("scheduler.heartbeat", settings.SCHEDULER_HEARTBEAT_CRON, "scheduler_heartbeat"),
         Entry("segments.reclassify", settings.SEGMENTS_RECLASSIFY_CRON, "reclassify_devices"),
         Entry("segments.custom", settings.CUSTOM_SEGMENTS_CRON, "recalculate_segments"),
+        Entry("alerts.evaluate", settings.ALERTS_CRON, "evaluate_alerts"),
     ]

@@ -84,7 +84,9 @@ class OrgData:
         return {self.name, self.app_name, self.sdk_key, self.api_key, self.job_id, self.device_brand,
                 self.invitee_email, self.fcm_project_id, self.fcm_client_email,
                 *(m.email for m in self.members()),
-                *(str(self.extra[k]) for k in ("flag_key", "experiment_name", "segment_name") if k in self.extra)}
+                *(str(self.extra[k]) for k in ("flag_key", "experiment_name", "segment_name", "dashboard_name",
+                                               "alert_name")
+                   if k in self.extra)}
 
     def ids_by_key(self) -> dict[str, set[Any]]:
         """JSON keys that, holding one of these values, name this org's objects."""
@@ -98,6 +100,8 @@ class OrgData:
             "flag_id": {self.extra.get("flag_id")},
             "experiment_id": {self.extra.get("experiment_id")},
             "segment_id": {self.extra.get("segment_id")},
+            "dashboard_id": {self.extra.get("dashboard_id")},
+            "alert_id": {self.extra.get("alert_id")},
         }
 
     def headers(self, credential: str) -> dict[str, str]:
@@ -174,6 +178,12 @@ async def build_org(client: Client, database_url: str, side: str) -> OrgData:
     segment = await _ok(client.request("POST", "/segments", token, json={
         "app_id": app["id"], "name": f"Segment {label}",
         "rules": [{"field": "country", "operator": "eq", "value": "DE"}]}), status=201)
+    board = await _ok(client.request("POST", "/dashboards", token, json={
+        "app_id": app["id"], "name": f"Dashboard {label}",
+        "widgets": [{"type": "kpi", "metric": "dau"}, {"type": "pie_chart", "metric": "countries"}]}), status=201)
+    alert = await _ok(client.request("POST", "/alerts", token, json={
+        "app_id": app["id"], "name": f"Alert {label}", "metric": "dau", "condition": "drops_by", "threshold": 20,
+        "channel": "email"}), status=201)
     flag = await _ok(client.request("POST", "/flags", token, json={
         "app_id": app["id"], "flag_key": f"flag-{label}", "name": f"Flag {label}", "is_enabled": True}), status=201)
     experiment = await _ok(client.request("POST", "/experiments", token, json={
@@ -191,7 +201,9 @@ async def build_org(client: Client, database_url: str, side: str) -> OrgData:
         invitee_id=invite["member"]["id"], invitee_email=invitee_email,
         fcm_project_id=account["project_id"], fcm_client_email=account["client_email"],
         extra={"flag_id": flag["id"], "flag_key": flag["flag_key"], "experiment_id": experiment["id"],
-               "experiment_name": experiment["name"], "segment_id": segment["id"], "segment_name": segment["name"]},
+               "experiment_name": experiment["name"], "segment_id": segment["id"], "segment_name": segment["name"],
+               "dashboard_id": board["id"], "dashboard_name": board["name"],
+               "alert_id": alert["id"], "alert_name": alert["name"]},
     )
 
 
@@ -246,7 +258,8 @@ class TwoOrgs:
         state: dict[str, Any] = {}
         for path in ("/apps", f"/apps/{org.app_id}", "/team", "/org/api-key", "/billing/subscription",
                      "/settings/activity", f"/flags?app_id={org.app_id}", f"/experiments?app_id={org.app_id}",
-                     f"/segments?app_id={org.app_id}"):
+                     f"/segments?app_id={org.app_id}", f"/dashboards?app_id={org.app_id}",
+                     f"/dashboards/{org.extra['dashboard_id']}/data", f"/alerts?app_id={org.app_id}"):
             state[path] = await _ok(self.send("GET", path, org, "owner"))
         job = await _ok(self.send("GET", f"/jobs/{org.job_id}", org, "owner"))
         state["job"] = {k: job[k] for k in ("job_id", "kind", "created_at")}

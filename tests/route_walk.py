@@ -40,6 +40,8 @@ ID_PARAMS: dict[str, Callable[[OrgData], Any]] = {
     "experiment_id": lambda org: org.extra["experiment_id"],
     "segment_id": lambda org: org.extra["segment_id"],
     "custom_segment_id": lambda org: org.extra["segment_id"],
+    "dashboard_id": lambda org: org.extra["dashboard_id"],
+    "alert_id": lambda org: org.extra["alert_id"],
     # "<object>_id": lambda org: org.extra["<object>_id"],   <- future objects go here
 }
 
@@ -258,6 +260,8 @@ def _string(schema: dict[str, Any], name: str) -> str:
         return f"isolation-{uuid.uuid4().hex[:12]}@example.com"
     if schema.get("format") == "date-time":
         return "2026-01-01T00:00:00Z"
+    if schema.get("format") == "date":
+        return "2026-01-01"
     if schema.get("format") == "uuid":
         return str(uuid.uuid4())
     pattern = schema.get("pattern")

@@ -1,0 +1,199 @@
+"""Calls to addresses users choose (alert webhooks, later the webhooks of API.md section 9, alert email).
+
+Targets: a URL must be http(s) and every address its host resolves to must be public; loopback, private,
+link-local (cloud metadata at 169.254.169.254 among them), shared (100.64/10), multicast and reserved
+addresses are refused, unless the setting WEBHOOK_ALLOW_PRIVATE_TARGETS is on. The check runs when a
+URL is stored and again at each send, and the request then goes to the checked address itself (the
+URL's host in `Host` and TLS SNI), so a DNS answer that changes in between cannot redirect it.
+
+Signatures (API.md section 9), over the exact bytes sent:
+    X-Vaimanasoft-Signature: sha256=<hex HMAC-SHA256(key=the secret string as UTF-8, raw body)>
+    webhook-signature: v1,<base64 HMAC-SHA256(key, "{webhook-id}.{webhook-timestamp}.{raw body}")>
+where the Standard Webhooks key is the base64 decoding of the secret after `whsec_`, as the Standard
+Webhooks libraries read a `whsec_` secret (our secrets are `whsec_` + 32 hex digits, valid base64), so
+`standardwebhooks.Webhook(secret).verify(body, headers)` accepts our deliveries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+import aiosmtplib
+import httpx
+
+from core.errors import BadRequest, ServiceUnavailable
+from core.settings import Settings
+
+SECRET_PREFIX = "whsec_"
+RESOLVE_TIMEOUT_SECONDS = 5.0
+SMTP_TIMEOUT_SECONDS = 10.0
+MAX_URL_LENGTH = 2048
+MAX_RESPONSE_BODY = 1024  # characters of a target's answer kept for display
+
+
+def new_signing_secret() -> str:
+    """A webhook signing secret: `whsec_` + 32 hex digits."""
+    return SECRET_PREFIX + secrets.token_hex(16)
+
+
+def vaimanasoft_signature(secret: str, body: bytes) -> str:
+    """The `X-Vaimanasoft-Signature` value: `sha256=` + hex HMAC-SHA256 of the body, keyed by the secret string."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def standard_signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The Standard Webhooks `webhook-signature` value: `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`."""
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def signature_headers(secret: str, message_id: str, event: str, body: bytes, *, delivery_id: str | None = None,
+                      timestamp: int | None = None) -> dict[str, str]:
+    """Every header of a signed delivery (API.md section 9). `message_id` stays the same across retries of
+    one message (Standard Webhooks' idempotency key); `delivery_id` names this attempt."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": "Vaimanasoft-Webhooks/4",
+        "X-Vaimanasoft-Signature": vaimanasoft_signature(secret, body),
+        "X-Vaimanasoft-Event": event,
+        "X-Vaimanasoft-Delivery": delivery_id or uuid.uuid4().hex,
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_signature(secret, message_id, timestamp, body),
+    }
+
+
+# --- targets --------------------------------------------------------------------------------------------
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an IP address is on the public internet (an IPv4-mapped IPv6 address counts as its IPv4)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked URL and the addresses its host resolved to (the first one is used)."""
+
+    url: httpx.URL
+    addresses: tuple[str, ...]
+
+
+def parse_url(url: str, field: str = "url") -> httpx.URL:
+    """An absolute http(s) URL with a host, else 400 naming `field`."""
+    if len(url) > MAX_URL_LENGTH:
+        raise BadRequest("Invalid URL", {field: f"at most {MAX_URL_LENGTH} characters"})
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError):
+        raise BadRequest("Invalid URL", {field: "must be an http:// or https:// URL"}) from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise BadRequest("Invalid URL", {field: "must be an http:// or https:// URL"})
+    return parsed
+
+
+async def _resolve(host: str, port: int) -> tuple[str, ...]:
+    try:
+        ipaddress.ip_address(host)
+        return (host,)
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM),
+                                   RESOLVE_TIMEOUT_SECONDS)
+    return tuple(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+async def check_target(url: str, *, allow_private: bool, field: str = "url") -> Target:
+    """The URL with the addresses it resolves to; 400 naming `field` when it is malformed, does not
+    resolve, or resolves to a non-public address (unless `allow_private`)."""
+    parsed = parse_url(url, field)
+    try:
+        addresses = await _resolve(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
+    except (OSError, TimeoutError, UnicodeError):
+        raise BadRequest("Invalid URL", {field: f"the host {parsed.host} does not resolve"}) from None
+    if not addresses:
+        raise BadRequest("Invalid URL", {field: f"the host {parsed.host} does not resolve"})
+    if not allow_private:
+        blocked = [a for a in addresses if not is_public_address(a)]
+        if blocked:
+            raise BadRequest("URL not allowed",
+                             {field: f"{parsed.host} resolves to a loopback, private, link-local or otherwise "
+                                     f"non-public address ({blocked[0]}); such targets are refused"})
+    return Target(parsed, addresses)
+
+
+# --- sending --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a target answered."""
+
+    status_code: int
+    duration_ms: int
+    body: str
+
+    @property
+    def ok(self) -> bool:
+        """2xx only: redirects are not followed and count as failures."""
+        return 200 <= self.status_code < 300
+
+
+async def post_signed(url: str, body: bytes, *, secret: str, message_id: str, event: str, timeout: float,
+                      allow_private: bool) -> Delivery:
+    """POST a signed JSON body to `url` (checked again now; 400 when refused), redirects not followed.
+    A network failure or timeout is ServiceUnavailable."""
+    target = await check_target(url, allow_private=allow_private)
+    headers = signature_headers(secret, message_id, event, body)
+    request_url, extensions = target.url, {}
+    if not allow_private:
+        # Connect to the address just checked, not whatever the name resolves to a moment later.
+        headers["Host"] = target.url.netloc.decode("ascii")
+        request_url = target.url.copy_with(host=target.addresses[0])
+        if target.url.scheme == "https":
+            extensions["sni_hostname"] = target.url.host
+    started = time.monotonic()
+    try:
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+            response = await client.post(request_url, content=body, headers=headers, extensions=extensions)
+    except httpx.HTTPError as exc:
+        raise ServiceUnavailable(f"Target unreachable: {type(exc).__name__} {exc}".strip()) from exc
+    duration_ms = round((time.monotonic() - started) * 1000)
+    return Delivery(response.status_code, duration_ms, response.text[:MAX_RESPONSE_BODY])
+
+
+async def send_email(settings: Settings, message: EmailMessage) -> None:
+    """Send one message through the configured SMTP server (10 s timeout; port 465 is implicit TLS, other
+    ports use STARTTLS when SMTP_STARTTLS). ServiceUnavailable when SMTP is not configured or fails."""
+    if not settings.SMTP_HOST:
+        raise ServiceUnavailable("SMTP not configured")
+    implicit_tls = settings.SMTP_PORT == 465
+    try:
+        await aiosmtplib.send(
+            message,
+            hostname=settings.SMTP_HOST,
+            port=settings.SMTP_PORT,
+            username=settings.SMTP_USER or None,
+            password=settings.SMTP_PASSWORD or None,
+            use_tls=implicit_tls,
+            start_tls=settings.SMTP_STARTTLS and not implicit_tls,
+            timeout=SMTP_TIMEOUT_SECONDS,
+        )
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        raise ServiceUnavailable(f"SMTP failed: {type(exc).__name__} {exc}".strip()) from exc
