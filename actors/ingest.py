@@ -1,4 +1,5 @@
-"""The ingest actor: one message per SDK batch, stored in group commits of many batches."""
+"""The ingest actor: one message per SDK batch, stored in group commits of many batches, one group
+commit per device partition (pipelines.ingest.PARTITIONS)."""
 
 from __future__ import annotations
 
@@ -118,10 +119,13 @@ def _settle(future: asyncio.Future[int], outcome: int | BaseException) -> None:
         future.set_result(outcome)
 
 
-_group_commit = GroupCommit()
+# One group commit per device partition: flushes of different partitions run side by side (each on its
+# own connection), a batch always joins its first device's partition.
+_lanes = [GroupCommit() for _ in range(ingest.PARTITIONS)]
 
 
 @actor(queue_name="ingest", max_retries=20, time_limit_ms=300_000)
 async def ingest_batch(batch: dict[str, Any]) -> None:
     """Store one SDK event batch (idempotent: a redelivered batch adds nothing)."""
-    await _group_commit.submit(batch)
+    events = batch["events"]
+    await _lanes[ingest.partition(events[0][0]) if events else 0].submit(batch)

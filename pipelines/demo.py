@@ -262,7 +262,8 @@ async def seed_demo(options: DemoOptions, secret: str,
         if progress is not None:
             progress(sum(stored), total)
 
-    # One connection per app: flushes of one app serialise on its lock anyway (ingest.LOCK_APPS).
+    # One connection per app: a flush of many devices holds every partition lock of its app
+    # (ingest.LOCK_PARTITIONS), so flushes of one app serialise anyway.
     results = await asyncio.gather(*(
         _store_app(app, org_id, rng, plan, APPS[i], now_ms, lambda n, i=i: report_progress(i, n))
         for i, (app, rng, plan) in enumerate(plans)))

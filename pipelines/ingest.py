@@ -9,8 +9,9 @@ delivered twice therefore changes nothing the second time.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -19,10 +20,28 @@ import asyncpg
 PURCHASE_AMOUNT = """CASE WHEN event_type = 'purchase' AND jsonb_typeof(event_data -> 'amount') = 'number'
              THEN LEAST(GREATEST((event_data ->> 'amount')::numeric, 0), 1000000) ELSE 0 END"""
 
-# Serialise flushes that touch the same app (rollup rows are shared), in a fixed order.
-LOCK_APPS = "SELECT pg_advisory_xact_lock(x) FROM unnest($1::int[]) AS x ORDER BY x"
+# An app's devices fall into PARTITIONS partitions by their android_id. Flushes touching the same
+# partition of an app serialise on its lock (transaction-scoped advisory lock (app_id, partition)), taken
+# in (app, partition) order: a device's counters are computed from what its earlier flushes stored, so
+# two flushes never store the same device at once. Flushes of different partitions run side by side;
+# the rows they share (the app's rollups, usage, quota) are updated by increments under row locks.
+PARTITIONS = 2
+LOCK_PARTITIONS = "SELECT pg_advisory_xact_lock(a, p) FROM unnest($1::int[], $2::int[]) AS k(a, p) ORDER BY a, p"
+# The rows every partition of an app updates (app_daily, app_daily_events, org_usage, the org's quota)
+# are written under the app's rollup lock (app_id, PARTITIONS), taken after the partition locks and held
+# to the commit: two flushes of one app never wait for each other's rows in opposite orders.
+# Every lock of the apps (partitions first, then rollups, as a flush takes them): no flush of them runs
+# meanwhile (erasure, registration, app deletion).
+LOCK_APPS = f"""SELECT pg_advisory_xact_lock(a, p) FROM unnest($1::int[]) AS a, generate_series(0, {PARTITIONS}) AS p
+    ORDER BY p = {PARTITIONS}, a, p"""
 
-# Devices seen for the first time: created, counted as new on their first day and against the quota.
+
+def partition(android_id: str) -> int:
+    """The partition of an app's device (the same in every process)."""
+    return zlib.crc32(android_id.encode()) % PARTITIONS
+
+# Devices seen for the first time: created (rows of the flush's own partitions); per app and first day,
+# how many, for STORE_EVENTS to count (as new devices and against the quota) under the rollup lock.
 NEW_DEVICES = """
 WITH src AS (
     SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[])
@@ -39,16 +58,8 @@ WITH src AS (
     ORDER BY app_id, android_id
     ON CONFLICT (app_id, android_id) DO NOTHING
     RETURNING app_id, (first_seen_at AT TIME ZONE 'UTC')::date AS day
-), daily AS (
-    INSERT INTO app_daily AS t (app_id, day, new_devices)
-    SELECT app_id, day, count(*) FROM created GROUP BY app_id, day ORDER BY app_id, day
-    ON CONFLICT (app_id, day) DO UPDATE SET new_devices = t.new_devices + EXCLUDED.new_devices
-), quota AS (
-    UPDATE orgs o SET device_count = o.device_count + c.n
-    FROM (SELECT a.org_id, count(*) AS n FROM created JOIN apps a ON a.id = created.app_id GROUP BY a.org_id) c
-    WHERE o.id = c.org_id
 )
-SELECT count(*) FROM created
+SELECT app_id, day, count(*)::int AS n FROM created GROUP BY app_id, day ORDER BY app_id, day
 """
 
 # Everything else, from exactly the events this statement inserted.
@@ -64,6 +75,14 @@ WITH stage AS (
     CROSS JOIN LATERAL (
         SELECT id FROM devices d WHERE d.app_id = k.app_id AND d.android_id = k.android_id
     ) d
+), created AS (
+    -- The devices NEW_DEVICES created in this transaction, per app and first day.
+    SELECT * FROM unnest($11::int[], $12::date[], $13::int[]) AS c(app_id, day, n)
+), rollup_lock AS (
+    -- The apps' rollup locks, in app order, taken by the first statement below that updates a row
+    -- shared with the app's other partitions (and held to the commit): after every partition lock.
+    SELECT count(pg_advisory_xact_lock(x.app_id, {PARTITIONS})) AS taken
+    FROM (SELECT DISTINCT app_id FROM unnest($9::int[]) AS k(app_id) ORDER BY app_id) x
 ), ins AS (
     INSERT INTO events (app_id, device_id, event_type, event_data, created_at, received_at, event_id)
     SELECT s.app_id, k.id, s.event_type, s.event_data::jsonb, s.created_at, s.received_at, s.event_id::uuid
@@ -148,12 +167,13 @@ WITH stage AS (
             sum(amount) FROM ev GROUP BY app_id, day
         UNION ALL SELECT app_id, new_day, 0, 1, 0, 0, 0, 0, 0 FROM moved
         UNION ALL SELECT app_id, old_day, 0, -1, 0, 0, 0, 0, 0 FROM moved
+        UNION ALL SELECT app_id, day, 0, n, 0, 0, 0, 0, 0 FROM created
     ) u GROUP BY app_id, day
 ), daily AS (
     INSERT INTO app_daily AS t (app_id, day, active_devices, new_devices, events, sessions, ad_watches, purchases,
                                 purchase_revenue)
     SELECT app_id, day, active, new, events, sessions, ad_watches, purchases, revenue
-    FROM delta ORDER BY app_id, day
+    FROM delta WHERE (SELECT taken FROM rollup_lock) IS NOT NULL ORDER BY app_id, day
     ON CONFLICT (app_id, day) DO UPDATE SET
         active_devices = t.active_devices + EXCLUDED.active_devices,
         new_devices = t.new_devices + EXCLUDED.new_devices,
@@ -162,7 +182,8 @@ WITH stage AS (
         purchase_revenue = t.purchase_revenue + EXCLUDED.purchase_revenue
 ), types AS (
     INSERT INTO app_daily_events AS t (app_id, day, event_type, count)
-    SELECT app_id, day, event_type, count(*) FROM ev GROUP BY app_id, day, event_type
+    SELECT app_id, day, event_type, count(*) FROM ev WHERE (SELECT taken FROM rollup_lock) IS NOT NULL
+    GROUP BY app_id, day, event_type
     ORDER BY app_id, day, event_type
     ON CONFLICT (app_id, day, event_type) DO UPDATE SET count = t.count + EXCLUDED.count
 ), usage AS (
@@ -170,8 +191,15 @@ WITH stage AS (
     INSERT INTO org_usage AS t (org_id, month, events)
     SELECT a.org_id, date_trunc('month', ev.received_at AT TIME ZONE 'UTC')::date, count(*)
     FROM ev JOIN apps a ON a.id = ev.app_id
+    WHERE (SELECT taken FROM rollup_lock) IS NOT NULL
     GROUP BY a.org_id, date_trunc('month', ev.received_at AT TIME ZONE 'UTC') ORDER BY 1, 2
     ON CONFLICT (org_id, month) DO UPDATE SET events = t.events + EXCLUDED.events
+), quota AS (
+    -- The created devices take their slots of the org's device quota.
+    UPDATE orgs o SET device_count = o.device_count + c.n
+    FROM (SELECT a.org_id, sum(created.n) AS n FROM created JOIN apps a ON a.id = created.app_id
+          WHERE (SELECT taken FROM rollup_lock) IS NOT NULL GROUP BY a.org_id) c
+    WHERE o.id = c.org_id
 )
 -- kind 0: an inserted row (only when asked for), 1: how many were inserted, 2: a device whose segment moved.
 SELECT 0 AS kind, id, device_id, event_id::text AS event_id FROM ins WHERE $1
@@ -201,7 +229,7 @@ def _columns(batches: list[dict[str, Any]]) -> tuple[list[list[Any]], list[list[
     received: list[datetime] = []
     event_ids: list[str] = []
     seen: dict[tuple[int, str], list[datetime]] = {}
-    utc = timezone.utc
+    utc = UTC
     from_ts = datetime.fromtimestamp
     for batch in batches:
         app_id, received_ms = batch["app_id"], batch["received_ms"]
@@ -234,12 +262,14 @@ async def store_batches(
     """Store the batches (ingest messages) in one transaction; safe to repeat. With `want_rows`
     the inserted rows come back too (they cost a result row per event, so only when needed)."""
     events, devices = _columns(batches)
-    apps = sorted({b["app_id"] for b in batches})
+    locks = sorted({(app_id, partition(android_id)) for app_id, android_id in zip(devices[0], devices[1])})
     async with conn.transaction():
-        await conn.execute(LOCK_APPS, apps)
-        new_devices = await conn.fetchval(NEW_DEVICES, *devices)
-        result = await conn.fetch(STORE_EVENTS, want_rows, *events, devices[0], devices[1])
-    out = FlushResult(new_devices=new_devices)
+        await conn.execute(LOCK_PARTITIONS, [a for a, _ in locks], [p for _, p in locks])
+        created = await conn.fetch(NEW_DEVICES, *devices)
+        result = await conn.fetch(STORE_EVENTS, want_rows, *events, devices[0], devices[1],
+                                  [r["app_id"] for r in created], [r["day"] for r in created],
+                                  [r["n"] for r in created])
+    out = FlushResult(new_devices=sum(r["n"] for r in created))
     for kind, number, device_id, text in result:
         if kind == 0:
             out.inserted[text] = (number, device_id)

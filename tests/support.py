@@ -273,6 +273,9 @@ async def poll_job(
     deadline = time.monotonic() + timeout
     while True:
         r = await client.request("GET", f"/jobs/{job_id}", token)
+        if r.status_code == 429 and time.monotonic() < deadline:  # a long wait spends the api tier: pause
+            await asyncio.sleep(min(float(r.headers.get("Retry-After", "1")), max(0.0, deadline - time.monotonic())))
+            continue
         assert r.status_code == 200, r.text
         job = r.json()
         if job["status"] in until or time.monotonic() > deadline:

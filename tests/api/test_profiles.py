@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import zlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -327,7 +328,7 @@ async def test_first_launch__register_and_action_concurrently__one_device_each_c
     # When they all launch together
     codes = await asyncio.gather(*[first_launch(n) for n in names])
     # Then every call succeeded, each device exists once, counted once in the quota and the rollups
-    assert codes == [[200, 200]] * len(names)
+    assert codes == [[200, 200]] * len(names), [c for c in codes if c != [200, 200]]
     assert await db.fetchval("SELECT count(*) FROM devices WHERE app_id = $1", app["id"]) == len(names)
     assert await db.fetchval("SELECT device_count FROM orgs WHERE id = $1", owner["user"]["org_id"]) == len(names)
     await _assert_rollups_match(db, app["id"])
@@ -930,3 +931,44 @@ async def test_erase_device__roles_and_ids__403_404(
     assert (await client.request("DELETE", f"/dashboard/devices/{second}", owner["token"])).status_code == 404
     assert sorted(r["id"] for r in await db.fetch("SELECT id FROM devices")) == sorted([first, foreign])
     assert await db.fetchval("SELECT device_count FROM orgs WHERE id = $1", org_id) == 1
+
+
+async def test_batches_of_both_device_partitions_stored_side_by_side__counters_rollups_quota_exact(
+    client: Client, worker: None, db: asyncpg.Connection
+) -> None:
+    # Given 40 devices whose android_ids fall into both ingest partitions (flushed side by side, sharing
+    # the app's rollup rows), each sending two batches at once: new devices, events over three days
+    owner = await client.register()
+    await db.execute("UPDATE orgs SET plan = 'enterprise' WHERE id = $1", owner["user"]["org_id"])  # sdk tier
+    app = await client.create_app(owner["token"])
+    sdk = {"X-SDK-Key": app["sdk_key"]}
+    names = [f"side-{i}" for i in range(40)]
+    assert {zlib.crc32(n.encode()) % 2 for n in names} == {0, 1}
+    now = datetime.now(UTC)
+    kinds = ["session_start", "ad_watched", "purchase", "level_up", "ad_watched"]
+
+    def batch(name: str, part: int) -> list[dict[str, Any]]:
+        return [{"android_id": name, "event_type": kinds[(i + part) % len(kinds)],
+                 "created_at": _iso(now - timedelta(days=(i + part) % 3, minutes=i + 1)),
+                 **({"event_data": {"amount": 1.25}} if kinds[(i + part) % len(kinds)] == "purchase" else {})}
+                for i in range(10)]
+
+    # When all 80 batches arrive together
+    await asyncio.gather(*(_send_batch(client, sdk, owner["token"], batch(n, part)) for n in names for part in (0, 1)))
+    # Then every device's counters equal a direct count over its stored events
+    wrong = await db.fetch("""
+        SELECT d.android_id FROM devices d JOIN (
+            SELECT device_id, min(created_at) AS first_at, max(created_at) AS last_at,
+                count(*) FILTER (WHERE event_type = 'session_start') AS sessions,
+                count(*) FILTER (WHERE event_type = 'ad_watched') AS ad_watches,
+                count(*) FILTER (WHERE event_type = 'purchase') AS purchases
+            FROM events WHERE app_id = $1 GROUP BY device_id) e ON e.device_id = d.id
+        WHERE (d.first_seen_at, d.last_seen_at, d.sessions_count, d.ad_watches, d.purchases,
+               d.purchase_revenue) IS DISTINCT FROM
+              (e.first_at, e.last_at, e.sessions::int, e.ad_watches::int, e.purchases::int, e.purchases * 1.25)""",
+                           app["id"])
+    assert [r["android_id"] for r in wrong] == []
+    assert await db.fetchval("SELECT count(*) FROM events WHERE app_id = $1", app["id"]) == 800
+    # and the app's rollups, and the quota, count each device and event once
+    await _assert_rollups_match(db, app["id"])
+    assert await db.fetchval("SELECT device_count FROM orgs WHERE id = $1", owner["user"]["org_id"]) == len(names)
