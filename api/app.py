@@ -12,8 +12,8 @@ from sanic_ext import Config as ExtConfig
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
 from api import metrics
-from api.errors import JsonErrorHandler, rate_headers, request_id
 from api.appcache import AppCache
+from api.errors import JsonErrorHandler, rate_headers, request_id
 from api.keycache import SdkKeyCache, UsageCache
 from api.ratelimit import RateLimiter
 from api.streamhub import StreamHub
@@ -55,8 +55,27 @@ def register_id_patterns(app: Sanic) -> None:
 
 
 def _blueprints() -> list[Any]:
-    from api.routes import (adstrategy, alerts, analytics, apps, auth, billing, dashboard, dashboards, experiments,
-                            export, flags, jobs, org, sdk, segments, settings, stream, system, team)
+    from api.routes import (
+        adstrategy,
+        alerts,
+        analytics,
+        apps,
+        auth,
+        billing,
+        dashboard,
+        dashboards,
+        experiments,
+        export,
+        flags,
+        jobs,
+        org,
+        sdk,
+        segments,
+        settings,
+        stream,
+        system,
+        team,
+    )
 
     return [auth.bp, apps.bp, adstrategy.bp, org.bp, team.bp, settings.bp, billing.bp, sdk.bp, flags.bp,
             experiments.bp, segments.bp, analytics.bp, alerts.bp, dashboards.bp, dashboard.bp, export.bp, stream.bp,

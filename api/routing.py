@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -41,10 +41,14 @@ class Query(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
+# An app id in a body or query: out of the key's range is 400 (in a path, 404).
+AppId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
 class AppQuery(Query):
     """`?app_id=`: the app a route reads (another organisation's is 404)."""
 
-    app_id: int = Field(ge=1, le=2**31 - 1, description="the app (required)")
+    app_id: AppId = Field(description="the app (required)")
 
 
 class OptionalAppQuery(Query):

@@ -206,14 +206,15 @@ async def retention(org_id: int, app_id: int, weeks: int, event: str | None, tod
 # --- paths --------------------------------------------------------------------------------------
 
 # One device's path from its first start: its events from t0 on in order (those at t0 before the start
-# event dropped), consecutive repeats collapsed, the first $5 of them; with the events read and the
-# time of the path's last event. {limit} bounds the events read.
+# event dropped), consecutive repeats collapsed, the first $5 of them; with the number of events read
+# (kept or not) and the time of the path's last event. {limit} bounds the events read.
 DEVICE_PATH = """
-    SELECT (array_agg(y.type ORDER BY y.n))[1:$5] AS path, count(*) AS length, max(y.n) AS fetched,
-        (array_agg(y.t ORDER BY y.n))[least($5, count(*))] AS last_t
+    SELECT (array_agg(y.type ORDER BY y.n) FILTER (WHERE y.kept))[1:$5] AS path,
+        count(*) FILTER (WHERE y.kept) AS length, max(y.n) AS fetched,
+        (array_agg(y.t ORDER BY y.n) FILTER (WHERE y.kept))[least($5, count(*) FILTER (WHERE y.kept))] AS last_t
     FROM (
-        SELECT x.type, x.t, row_number() OVER w AS n, lag(x.type) OVER w AS previous,
-            bool_or(x.type = $4) OVER w AS started
+        SELECT x.type, x.t, row_number() OVER w AS n,
+            bool_or(x.type = $4) OVER w AND lag(x.type) OVER w IS DISTINCT FROM x.type AS kept
         FROM (
             SELECT e.event_type AS type, e.created_at AS t, e.id
             FROM events e
@@ -221,8 +222,7 @@ DEVICE_PATH = """
             ORDER BY e.created_at, e.id {limit}
         ) x
         WINDOW w AS (ORDER BY x.t, x.id ROWS UNBOUNDED PRECEDING)
-    ) y
-    WHERE y.started AND y.previous IS DISTINCT FROM y.type"""
+    ) y"""
 
 # $1 app, $2 period start, $3 period end (exclusive), $4 start event, $5 depth, $6 limit, $7 events read
 # per device in the first pass (a device whose collapsed path is still short after that many is read again

@@ -198,7 +198,7 @@ WITH stage AS (
     -- The created devices take their slots of the org's device quota.
     UPDATE orgs o SET device_count = o.device_count + c.n
     FROM (SELECT a.org_id, sum(created.n) AS n FROM created JOIN apps a ON a.id = created.app_id
-          WHERE (SELECT taken FROM rollup_lock) IS NOT NULL GROUP BY a.org_id) c
+          WHERE (SELECT taken FROM rollup_lock) IS NOT NULL GROUP BY a.org_id ORDER BY a.org_id) c
     WHERE o.id = c.org_id
 )
 -- kind 0: an inserted row (only when asked for), 1: how many were inserted, 2: a device whose segment moved.

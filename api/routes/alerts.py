@@ -13,7 +13,7 @@ from api.auth import ADMIN, VIEWER, Principal
 from api.jobs import JobAcceptedOut, JobQuery, run_job
 from api.responses import ok
 from api.routes.flags import DeletedOut
-from api.routing import AppQuery, Body, OptionalAppQuery, endpoint, set_fields
+from api.routing import AppId, AppQuery, Body, OptionalAppQuery, endpoint, set_fields
 from pipelines import alerts, apps
 
 bp = Blueprint("alerts", url_prefix="/api/v4")
@@ -29,7 +29,7 @@ class AlertFields(Body):
 
 
 class AlertIn(AlertFields):
-    app_id: int
+    app_id: AppId
     name: str = Field(min_length=1, max_length=255)
     metric: Metric
     condition: Condition
@@ -42,7 +42,7 @@ class AlertIn(AlertFields):
 
 
 class AlertUpdate(AlertFields):
-    app_id: int | None = None
+    app_id: AppId | None = None
     name: str | None = Field(None, min_length=1, max_length=255)
     metric: Metric | None = None
     condition: Condition | None = None

@@ -12,7 +12,7 @@ from api import audit
 from api.auth import ADMIN, VIEWER, Principal
 from api.responses import ok
 from api.routes.flags import DeletedOut
-from api.routing import AppQuery, Body, OptionalAppQuery, endpoint, set_fields
+from api.routing import AppId, AppQuery, Body, OptionalAppQuery, endpoint, set_fields
 from pipelines import customdashboards
 
 bp = Blueprint("dashboards", url_prefix="/api/v4")
@@ -46,13 +46,13 @@ WidgetJson = Annotated[JsonValue, WithJsonSchema(WIDGET_SCHEMA)]
 
 
 class DashboardIn(Body):
-    app_id: int
+    app_id: AppId
     name: str = Field(min_length=1, max_length=255)
     widgets: list[WidgetJson] = Field(default_factory=list, max_length=customdashboards.MAX_WIDGETS)
 
 
 class DashboardUpdate(Body):
-    app_id: int | None = Field(None, description="when given, the dashboard's app (else 404)")
+    app_id: AppId | None = Field(None, description="when given, the dashboard's app (else 404)")
     name: str | None = Field(None, min_length=1, max_length=255)
     widgets: list[WidgetJson] | None = Field(None, max_length=customdashboards.MAX_WIDGETS,
                                              description="replaces every widget")

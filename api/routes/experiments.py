@@ -11,7 +11,7 @@ from api import audit
 from api.auth import ADMIN, SDK, VIEWER, Principal
 from api.responses import ok
 from api.routes.flags import KEY, DeletedOut, SdkFlagsQuery
-from api.routing import AppQuery, Body, OptionalAppQuery, endpoint, set_fields
+from api.routing import AppId, AppQuery, Body, OptionalAppQuery, endpoint, set_fields
 from core.pubsub import invalidate
 from pipelines import experiments
 
@@ -27,7 +27,7 @@ class ExperimentVariantIn(Body):
 
 
 class ExperimentIn(Body):
-    app_id: int
+    app_id: AppId
     name: str = Field(min_length=1, max_length=255)
     description: str | None = Field(None, max_length=2000)
     variants: list[ExperimentVariantIn] = Field(min_length=2, max_length=20,
@@ -36,7 +36,7 @@ class ExperimentIn(Body):
 
 
 class ExperimentUpdate(Body):
-    app_id: int | None = None
+    app_id: AppId | None = None
     name: str | None = Field(None, min_length=1, max_length=255)
     description: str | None = Field(None, max_length=2000)
     variants: list[ExperimentVariantIn] | None = Field(None, min_length=2, max_length=20)

@@ -12,7 +12,7 @@ from sanic import Blueprint, HTTPResponse, Request
 from api import audit
 from api.auth import ADMIN, SDK_SELF_LIMITED, VIEWER, Principal, rate_client
 from api.responses import ok
-from api.routing import AppQuery, Body, OptionalAppQuery, Query, endpoint, set_fields
+from api.routing import AppId, AppQuery, Body, OptionalAppQuery, Query, endpoint, set_fields
 from core.pubsub import invalidate
 from pipelines import devicecache, flags
 from pipelines.flags import BUILTIN_SEGMENTS
@@ -50,12 +50,12 @@ class FlagFields(Body):
 
 
 class FlagIn(FlagFields):
-    app_id: int
+    app_id: AppId
     flag_key: str = Field(pattern=KEY)
 
 
 class FlagUpdate(FlagFields):
-    app_id: int | None = None
+    app_id: AppId | None = None
     flag_key: str | None = Field(None, pattern=KEY)
 
 

@@ -13,7 +13,7 @@ from api.auth import ADMIN, VIEWER, Principal
 from api.jobs import JobAcceptedOut, JobQuery, run_job
 from api.responses import ok
 from api.routes.flags import DeletedOut
-from api.routing import AppQuery, Body, OptionalAppQuery, endpoint, set_fields
+from api.routing import AppId, AppQuery, Body, OptionalAppQuery, endpoint, set_fields
 from pipelines import customsegments
 
 bp = Blueprint("custom_segments", url_prefix="/api/v4")
@@ -38,13 +38,13 @@ class SegmentFields(Body):
 
 
 class SegmentIn(SegmentFields):
-    app_id: int
+    app_id: AppId
     name: str = Field(min_length=1, max_length=255)
     rules: list[RuleIn] = Field(min_length=1, max_length=customsegments.MAX_RULES)
 
 
 class SegmentUpdate(SegmentFields):
-    app_id: int | None = None
+    app_id: AppId | None = None
     name: str | None = Field(None, min_length=1, max_length=255)
     rules: list[RuleIn] | None = Field(None, min_length=1, max_length=customsegments.MAX_RULES)
 

@@ -316,3 +316,22 @@ async def test_analytics__viewer_runs_them__other_org_404__no_token_401(
         assert r.status_code == 404, (path, r.text)
         r = await client.request(method, path, None, **kwargs)
         assert r.status_code == 401, (path, r.text)
+
+
+async def test_paths__repeats_longer_than_the_first_read__read_again_exact(client: Client, db: asyncpg.Connection
+                                                                           ) -> None:
+    # Given a device whose start is followed by 20 page views, then a level up and a purchase (the first
+    # pass reads depth * 2 + 2 = 8 events per device: all of them page views after the start)
+    token, app_id, sdk = await _setup(client, db)
+    today = datetime.now(UTC).date()
+    d = today - timedelta(days=5)
+    views = [(V, _at(d, f"10:{m:02d}:00")) for m in range(1, 21)]
+    await _history(client, token, sdk, {"long": [(S, _at(d, "10:00:00")), *views, (L, _at(d, "10:30:00")),
+                                                  (P, _at(d, "10:31:00"))]})
+    # When its paths of depth 3 are asked
+    paths = await _paths(client, token, app_id, today, depth=3)
+    # Then the whole path is found, with the purchase after it
+    assert paths == [{"path": [S, V, L], "count": 1, "share": 1.0, "converted": 1}]
+    # and with depth 4 the purchase ends the path (nothing after it)
+    assert await _paths(client, token, app_id, today, depth=4) == [
+        {"path": [S, V, L, P], "count": 1, "share": 1.0, "converted": 0}]

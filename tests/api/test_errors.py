@@ -307,3 +307,16 @@ async def test_server_log__after_auth_and_app_traffic__json_lines_without_secret
         assert "?" not in line["path"]
     assert requests["logs-final-marker"]["status"] == 200
     assert requests[wrong.headers["X-Request-Id"]]["status"] == 401
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("POST", "/alerts"), ("POST", "/dashboards"), ("POST", "/flags"), ("POST", "/segments"),
+    ("POST", "/experiments"), ("POST", "/analytics/funnel"), ("POST", "/analytics/paths"),
+])
+@pytest.mark.parametrize("app_id", [2**31, 2**40, 0, -1])
+async def test_body_app_id_outside_the_key_range__400_naming_it_not_500(client: Client, method: str, path: str,
+                                                                       app_id: int) -> None:
+    owner = await client.register()
+    r = await client.request(method, path, owner["token"], json={"app_id": app_id})
+    assert r.status_code == 400, r.text
+    assert "app_id" in r.json()["details"]
