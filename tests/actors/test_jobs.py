@@ -7,6 +7,7 @@ this machine); crashes are real SIGKILLs of a worker's process group.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -241,12 +242,29 @@ async def test_worker__killed_mid_job_redis_broker__job_redelivered_and_done(
         redis.Redis.from_url(isolated).flushdb()
 
 
+def _rabbitmqctl(*args: str) -> bool:
+    try:
+        return subprocess.run(["rabbitmqctl", *args], check=False, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 @pytest.fixture(scope="module")
-def rabbitmq() -> str:
+def rabbitmq() -> Iterator[str]:
+    """The RabbitMQ URL, on a virtual host of this module's own when rabbitmqctl can make one, so that two
+    test sessions on one RabbitMQ never consume each other's messages (the queues have fixed names)."""
     reason = rabbitmq_unreachable()
     if reason:
         pytest.skip(reason)
-    return RABBITMQ_URL
+    vhost = f"vs-test-{uuid.uuid4().hex[:12]}"
+    if not (_rabbitmqctl("add_vhost", vhost) and _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*",
+                                                                ".*")):
+        yield RABBITMQ_URL
+        return
+    try:
+        yield f"{RABBITMQ_URL.rstrip('/')}/{vhost}"
+    finally:
+        _rabbitmqctl("delete_vhost", vhost)
 
 
 @pytest.fixture(scope="module")
