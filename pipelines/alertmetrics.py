@@ -20,9 +20,11 @@ Conditions, X the threshold:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import asyncpg
+
+from core.clock import midnight
 
 METRICS = ("dau", "new_users", "events", "ad_watches", "purchases", "crash_rate", "churn_rate")
 RATE_METRICS = frozenset({"crash_rate", "churn_rate"})  # fractions 0..1
@@ -123,10 +125,6 @@ def describe(metric: str, condition: str, threshold: float, current: float, prev
     return f"{label} was {now} {span}, {condition} {limit} (previous window: {before})"
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 async def metric_value(conn: asyncpg.Connection, app_id: int, metric: str, window: Window) -> float:
     """The metric's value for the app in the window (module docstring)."""
     if metric == "dau":
@@ -137,8 +135,8 @@ async def metric_value(conn: asyncpg.Connection, app_id: int, metric: str, windo
         return await conn.fetchval(f"SELECT coalesce(sum({SUM_COLUMNS[metric]}), 0)::float8 FROM app_daily "
                                    "WHERE app_id = $1 AND day >= $2 AND day < $3", app_id, window.start, window.end)
     if metric == "crash_rate":
-        row = await conn.fetchrow(CRASH_RATE, app_id, window.start, window.end, _midnight(window.start),
-                                  _midnight(window.end))
+        row = await conn.fetchrow(CRASH_RATE, app_id, window.start, window.end, midnight(window.start),
+                                  midnight(window.end))
         return row["crashed"] / row["active"] if row["active"] else 0.0
     if metric == "churn_rate":
         row = await conn.fetchrow(CHURN_RATE, app_id, window.end - timedelta(days=CHURN_SEEN_DAYS),

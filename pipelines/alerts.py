@@ -37,7 +37,7 @@ from core.errors import BadRequest, ServiceUnavailable
 from core.logging import get_logger
 from core.models import AlertFired, AlertRule, App
 from core.settings import Settings
-from pipelines import alertmetrics, apps, outbound
+from pipelines import alertmetrics, apps, auth, outbound
 from pipelines.alertmetrics import RATE_METRICS, RELATIVE_CONDITIONS, Window
 
 log = get_logger(__name__)
@@ -76,12 +76,13 @@ def check_threshold(metric: str, condition: str, threshold: float) -> None:
 
 
 def _valid_email(value: Any) -> str | None:
-    if not isinstance(value, str) or not 3 <= len(value) <= 254 or EMAIL_FORBIDDEN & set(value):
+    """The address lower-cased (auth's rule), or None; no character that could break a mail header."""
+    if not isinstance(value, str) or len(value) > 254 or EMAIL_FORBIDDEN & set(value):
         return None
-    local, at, domain = value.strip().lower().partition("@")
-    if not at or not local or "@" in domain or "." not in domain.strip(".") or domain != domain.strip("."):
+    try:
+        return auth.valid_email(value)
+    except ValueError:
         return None
-    return f"{local}@{domain}"
 
 
 async def channel_config(channel: str, config: dict[str, Any], allow_private: bool,
@@ -118,9 +119,13 @@ async def channel_config(channel: str, config: dict[str, Any], allow_private: bo
 # --- management -----------------------------------------------------------------------------------------
 
 
+def _without_secret(config: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in config.items() if k != "secret"}
+
+
 def public_config(rule: AlertRule) -> dict[str, Any]:
     """channel_config as clients see it: never the signing secret."""
-    return {k: v for k, v in (rule.channel_config or {}).items() if k != "secret"}
+    return _without_secret(rule.channel_config or {})
 
 
 def rule_body(rule: AlertRule, secret: str | None = None) -> dict[str, Any]:
@@ -208,16 +213,13 @@ async def update_rule(org_id: int, rule_id: int, app_id: int | None, changes: di
         kept = rule.channel_config.get("secret") if rule.channel == "webhook" == channel else None
         config = changes.get("channel_config", {})
         changes["channel_config"], secret = await channel_config(channel, config, allow_private, kept)
-    diff = {k: v for k, v in changes.items() if getattr(rule, k) != v}
+    diff = apps.changed_fields(rule, changes)
     if not diff:
         return rule, {}, None
-    before = {k: getattr(rule, k) for k in diff}
-    rule.update_from_dict(diff)
-    await rule.save()
-    for side in (before, diff):
-        if "channel_config" in side:
-            side["channel_config"] = {k: v for k, v in side["channel_config"].items() if k != "secret"}
-    return rule, {"before": before, "after": diff}, secret
+    record = await apps.save_changes(rule, diff)
+    record = {side: {k: _without_secret(v) if k == "channel_config" else v for k, v in values.items()}
+              for side, values in record.items()}
+    return rule, record, secret
 
 
 async def delete_rule(org_id: int, rule_id: int, app_id: int | None) -> AlertRule:
@@ -325,8 +327,6 @@ async def _org_admin_emails(org_id: int) -> list[str]:
 
 
 async def _send_email(settings: Settings, app: App, rule: AlertRule, fired: dict[str, Any]) -> None:
-    if not settings.SMTP_HOST:
-        raise ServiceUnavailable("SMTP not configured")
     recipients = rule.channel_config.get("emails") or await _org_admin_emails(app.org_id)  # type: ignore[attr-defined]
     if not recipients:
         raise ServiceUnavailable("No recipients: the organisation has no owners or admins")

@@ -31,9 +31,10 @@ period). Most common first, ties by path.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from core.clock import midnight, utcnow
 from core.db import raw_connection
 from core.errors import BadRequest
 from pipelines import apps
@@ -53,7 +54,7 @@ class Period:
     @classmethod
     def of(cls, start: date | None, end: date | None, today: date | None = None) -> Period:
         """`from`/`to` as given; `to` defaults to today and `from` to the 29 days before `to`."""
-        end = end or today or datetime.now(UTC).date()
+        end = end or today or utcnow().date()
         start = start or end - timedelta(days=29)
         if start > end:
             raise BadRequest("Invalid period", {"from": "must not be after `to`"})
@@ -63,12 +64,12 @@ class Period:
 
     @property
     def since(self) -> datetime:
-        return datetime.combine(self.start, time(), UTC)
+        return midnight(self.start)
 
     @property
     def until(self) -> datetime:
         """Exclusive: the start of the day after `end`."""
-        return datetime.combine(self.end + timedelta(days=1), time(), UTC)
+        return midnight(self.end + timedelta(days=1))
 
 
 def _fraction(part: int, whole: int) -> float:
@@ -177,7 +178,7 @@ async def retention(org_id: int, app_id: int, weeks: int, event: str | None, tod
                     ) -> dict[str, Any]:
     """`weeks` weekly cohorts, oldest first, with size and day 1/7/14/30 rates."""
     await apps.get_app(org_id, app_id)
-    today = today or datetime.now(UTC).date()
+    today = today or utcnow().date()
     first = monday(today) - timedelta(weeks=weeks - 1)
     args: list[Any] = [app_id, first]
     activity = ACTIVITY_ANY

@@ -59,6 +59,19 @@ async def get_app_object(model: type[M], org_id: int, object_id: int, app_id: in
     return found
 
 
+def changed_fields(obj: Model, changes: dict[str, Any]) -> dict[str, Any]:
+    """The requested changes that differ from what `obj` holds."""
+    return {k: v for k, v in changes.items() if getattr(obj, k) != v}
+
+
+async def save_changes(obj: Model, diff: dict[str, Any]) -> dict[str, Any]:
+    """Apply `diff` to `obj` and save it; the activity record `{"before": ..., "after": ...}`."""
+    before = {k: getattr(obj, k) for k in diff}
+    obj.update_from_dict(diff)
+    await obj.save()
+    return {"before": before, "after": diff}
+
+
 async def create_app(org_id: int, name: str, package_name: str) -> App:
     """Create an app: 409 for a duplicate package (checked first), 403 over the plan's app limit."""
     async with in_transaction():

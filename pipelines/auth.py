@@ -26,6 +26,16 @@ _hasher = PasswordHasher()  # argon2id with the library's recommended cost
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 
+def valid_email(value: str) -> str:
+    """Lower-cased email, or ValueError."""
+    value = value.strip().lower()
+    local, at, domain = value.partition("@")
+    if (not at or not local or "@" in domain or "." not in domain or " " in value or domain.startswith(".")
+            or domain.endswith(".")):
+        raise ValueError("must be a valid email address")
+    return value
+
+
 def new_sdk_key() -> str:
     """An app's SDK key: sk_ and 16 hex digits."""
     return "sk_" + secrets.token_hex(8)

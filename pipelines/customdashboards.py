@@ -46,6 +46,7 @@ from core.db import raw_connection
 from core.errors import BadRequest
 from core.models import Dashboard
 from pipelines import apps, dashboard
+from pipelines.profiles import money
 
 MAX_WIDGETS = 20
 MAX_LABEL = 255
@@ -220,13 +221,10 @@ async def update_dashboard(org_id: int, dashboard_id: int, app_id: int | None, c
     board = await get_dashboard(org_id, dashboard_id, app_id)
     if "widgets" in changes:
         changes = {**changes, "widgets": [w.body() for w in parse_widgets(changes["widgets"])]}
-    diff = {k: v for k, v in changes.items() if getattr(board, k) != v}
+    diff = apps.changed_fields(board, changes)
     if not diff:
         return board, {}
-    before = {k: getattr(board, k) for k in diff}
-    board.update_from_dict(diff)
-    await board.save(update_fields=[*diff, "updated_at"])
-    return board, {"before": before, "after": diff}
+    return board, await apps.save_changes(board, diff)
 
 
 async def delete_dashboard(org_id: int, dashboard_id: int, app_id: int | None) -> Dashboard:
@@ -242,7 +240,7 @@ def _number(metric: str, value: Decimal, mean: bool = False) -> int | float:
     """A value as the dashboard routes write it: money rounded to 6 decimals, counts as integers (a mean
     of counts as a float)."""
     if metric in MONEY:
-        return dashboard._money(value)
+        return money(value)
     return float(value) if mean else int(value)
 
 

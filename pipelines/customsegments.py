@@ -163,14 +163,11 @@ async def create_segment(org_id: int, app_id: int, values: dict[str, Any]) -> Cu
 async def update_segment(org_id: int, segment_id: int, app_id: int | None, changes: dict[str, Any]
                          ) -> tuple[CustomSegment, dict[str, Any]]:
     segment = await get_segment(org_id, segment_id, app_id)
-    diff = {k: v for k, v in changes.items() if getattr(segment, k) != v}
+    diff = apps.changed_fields(segment, changes)
     if not diff:
         return segment, {}
     compile_rules(diff.get("rules", segment.rules), diff.get("logic", segment.logic))
-    before = {k: getattr(segment, k) for k in diff}
-    segment.update_from_dict(diff)
-    await segment.save()
-    return segment, {"before": before, "after": diff}
+    return segment, await apps.save_changes(segment, diff)
 
 
 async def delete_segment(redis: Redis, org_id: int, segment_id: int, app_id: int | None) -> CustomSegment:

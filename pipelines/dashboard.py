@@ -22,6 +22,7 @@ from core.db import raw_connection
 from core.errors import NotFound
 from pipelines import apps, profiles
 from pipelines.flags import BUILTIN_SEGMENTS
+from pipelines.profiles import money
 
 DEVICE_EVENTS = 50  # events shown with one device
 REVENUE_DIMENSIONS = ("ad_network", "ad_type", "country", "geo_tier")
@@ -130,10 +131,6 @@ class DeviceFilter:
         return "".join(f" AND {c}" for c in clauses), args
 
 
-def _money(value: Decimal | int) -> float:
-    return float(round(Decimal(value), 6))
-
-
 async def overview(org_id: int, app_id: int) -> dict[str, Any]:
     """Headline numbers: devices stored, devices seen (last_seen_at: an event or a registration) in
     the last 30 days, devices first seen in the last 7, events today, and ad watches, purchases and
@@ -148,7 +145,7 @@ async def overview(org_id: int, app_id: int) -> dict[str, Any]:
         "events_today": int(row["events_today"]),
         "ad_watches": int(row["ad_watches"]),
         "purchases": int(row["purchases"]),
-        "revenue_30d": _money(row["revenue_30d"]),
+        "revenue_30d": money(row["revenue_30d"]),
     }
 
 
@@ -177,8 +174,8 @@ def device_body(row: Any) -> dict[str, Any]:
         "sessions_count": row["sessions_count"],
         "ad_watches": row["ad_watches"],
         "purchases": row["purchases"],
-        "purchase_revenue": _money(row["purchase_revenue"]),
-        "ad_revenue": _money(row["ad_revenue"]),
+        "purchase_revenue": money(row["purchase_revenue"]),
+        "ad_revenue": money(row["ad_revenue"]),
         "first_seen_at": iso(row["first_seen_at"]),
         "last_seen_at": iso(row["last_seen_at"]),
         "created_at": iso(row["created_at"]),
@@ -282,20 +279,20 @@ async def revenue(org_id: int, app_id: int, days: int) -> dict[str, Any]:
     by: dict[str, list[dict[str, Any]]] = {name: [] for name in REVENUE_DIMENSIONS}
     for r in breakdown:
         by[r["dimension"]].append(
-            {r["dimension"]: r["value"] or None, "revenue": _money(r["revenue"]), "impressions": int(r["impressions"])}
+            {r["dimension"]: r["value"] or None, "revenue": money(r["revenue"]), "impressions": int(r["impressions"])}
         )
     return {
-        "total": _money(ad + purchase),
-        "ad_revenue": _money(ad),
-        "purchase_revenue": _money(purchase),
-        "arpdau": _money((ad + purchase) / dau) if dau else 0.0,
+        "total": money(ad + purchase),
+        "ad_revenue": money(ad),
+        "purchase_revenue": money(purchase),
+        "arpdau": money((ad + purchase) / dau) if dau else 0.0,
         "by_network": by["ad_network"],
         "by_ad_type": by["ad_type"],
         "by_country": by["country"],
         "by_geo_tier": by["geo_tier"],
         "daily": [
-            {"date": _day(r["day"]), "ad_revenue": _money(r["ad_revenue"]),
-             "purchase_revenue": _money(r["purchase_revenue"]), "dau": r["active_devices"]}
+            {"date": _day(r["day"]), "ad_revenue": money(r["ad_revenue"]),
+             "purchase_revenue": money(r["purchase_revenue"]), "dau": r["active_devices"]}
             for r in daily
         ],
     }

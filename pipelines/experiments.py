@@ -144,7 +144,7 @@ async def update_experiment(org_id: int, experiment_id: int, app_id: int | None,
     async with in_transaction():
         experiment = await get_experiment(org_id, experiment_id, app_id)
         experiment = await Experiment.select_for_update().get(id=experiment.id)
-        diff = {k: v for k, v in changes.items() if getattr(experiment, k) != v}
+        diff = apps.changed_fields(experiment, changes)
         frozen = sorted({"variants", "target_metric"} & diff.keys())
         if frozen and experiment.status != "draft":
             raise BadRequest("Invalid experiment", {f: "cannot change once the experiment has started" for f in frozen})
@@ -152,10 +152,7 @@ async def update_experiment(org_id: int, experiment_id: int, app_id: int | None,
             check_variants(diff["variants"])
         if not diff:
             return experiment, {}
-        before = {k: getattr(experiment, k) for k in diff}
-        experiment.update_from_dict(diff)
-        await experiment.save()
-    return experiment, {"before": before, "after": diff}
+        return experiment, await apps.save_changes(experiment, diff)
 
 
 async def set_status(org_id: int, experiment_id: int, app_id: int, status: str) -> tuple[Experiment, str]:

@@ -259,7 +259,7 @@ async def update_flag(org_id: int, flag_id: int, app_id: int | None, changes: di
     """Apply the given fields; returns the flag and {"before": {...}, "after": {...}} of what changed."""
     flag = await get_flag(org_id, flag_id, app_id)
     changes = _normalise(dict(changes))
-    diff = {k: v for k, v in changes.items() if getattr(flag, k) != v}
+    diff = apps.changed_fields(flag, changes)
     if not diff:
         return flag, {}
     merged = {name: getattr(flag, name) for name in FIELDS} | diff

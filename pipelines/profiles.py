@@ -48,8 +48,9 @@ def _strategy(row: Any) -> dict[str, Any]:
     return merged
 
 
-def _money(value: Decimal) -> float:
-    return float(round(value, 6))
+def money(value: Decimal | int) -> float:
+    """A USD amount as the API writes it: a JSON number rounded to 6 decimals."""
+    return float(round(Decimal(value), 6))
 
 
 async def get_profile(app_id: int, android_id: str) -> dict[str, Any]:
@@ -66,9 +67,9 @@ async def get_profile(app_id: int, android_id: str) -> dict[str, Any]:
         "total_ad_watches": row["ad_watches"],
         "days_since_first_install": (now - row["first_seen_at"]).days,
         "total_purchases": row["purchases"],
-        "total_revenue": _money(row["purchase_revenue"] + row["ad_revenue"]),
-        "purchase_revenue": _money(row["purchase_revenue"]),
-        "ad_revenue": _money(row["ad_revenue"]),
+        "total_revenue": money(row["purchase_revenue"] + row["ad_revenue"]),
+        "purchase_revenue": money(row["purchase_revenue"]),
+        "ad_revenue": money(row["ad_revenue"]),
         "purchase_history": orjson.loads(row["recent_purchases"]),
         "sessions_30d": row["sessions_30d"],
         "last_seen": iso(row["last_seen_at"]),

@@ -11,19 +11,10 @@ from api.responses import ok
 from api.routing import Body, endpoint
 from core.models import Role, User
 from pipelines import auth, team
+from pipelines.auth import valid_email
 
 bp = Blueprint("auth", url_prefix="/api/v4/auth")
 EMAIL_MAX = 254
-
-
-def valid_email(value: str) -> str:
-    """Lower-cased email, or ValueError."""
-    value = value.strip().lower()
-    local, at, domain = value.partition("@")
-    if (not at or not local or "@" in domain or "." not in domain or " " in value or domain.startswith(".")
-            or domain.endswith(".")):
-        raise ValueError("must be a valid email address")
-    return value
 
 
 class RegisterIn(Body):

@@ -10,11 +10,11 @@ from sanic import Blueprint, HTTPResponse, Request
 from api import audit
 from api.auth import ADMIN, VIEWER, Principal
 from api.responses import ok
-from api.routes.auth import valid_email
 from api.routing import Body, endpoint
 from core.clock import iso
 from core.models import Role
 from pipelines import team
+from pipelines.auth import valid_email
 
 bp = Blueprint("team", url_prefix="/api/v4/team")
 
