@@ -4,10 +4,11 @@ A rule watches one metric of an app (windows, values and conditions: pipelines.a
 15 minutes (ALERTS_CRON), and on demand (POST /alerts/evaluate), each active rule is evaluated: the
 current and previous window's values are computed and the current one stored on the rule (last_value,
 last_evaluated_at). When the condition holds, one alert_history row is written per rule and window
-(unique (rule_id, window_end); INSERT ... ON CONFLICT DO NOTHING) and the rule's channel is notified
-while that row's notification has not succeeded (notified_at null) and fewer than MAX_ATTEMPTS were
-made: at most one attempt per evaluation, never a second message once one succeeded. The row is locked
-while sending (FOR UPDATE SKIP LOCKED), so concurrent evaluations skip it instead of sending twice.
+(unique (rule_id, window_start, window_end), so a day and a week window ending together are two
+windows; INSERT ... ON CONFLICT DO NOTHING) and the rule's channel is notified while that row's
+notification has not succeeded (notified_at null) and fewer than MAX_ATTEMPTS were made: at most one
+attempt per evaluation, never a second message once one succeeded. The row is locked while sending
+(FOR UPDATE SKIP LOCKED), so concurrent evaluations skip it instead of sending twice.
 
 Thresholds: drops_by/increases_by take a percentage (0 < X; drops_by X <= 100); below/above take a
 fraction 0..1 for crash_rate and churn_rate, a number >= 0 for the other metrics.
@@ -29,7 +30,6 @@ from email.message import EmailMessage
 from typing import Any
 
 import orjson
-from tortoise.transactions import in_transaction
 
 from core.clock import iso, utcnow
 from core.db import raw_connection
@@ -189,14 +189,7 @@ async def create_rule(org_id: int, app_id: int, values: dict[str, Any], allow_pr
     check_threshold(values["metric"], values["condition"], values["threshold"])
     values["channel_config"], secret = await channel_config(values["channel"], values["channel_config"],
                                                             allow_private)
-    async with in_transaction() as conn:
-        # The app's row lock: two concurrent creations cannot both pass the count.
-        await conn.execute_query("SELECT id FROM apps WHERE id = $1 FOR UPDATE", [app.id])
-        if await AlertRule.filter(app_id=app.id).count() >= MAX_PER_APP:
-            raise BadRequest(f"An app can have at most {MAX_PER_APP} alert rules",
-                             {"app_id": f"already {MAX_PER_APP} alert rules"})
-        rule = await AlertRule.create(app_id=app.id, **values)
-    return rule, secret
+    return await apps.create_capped(AlertRule, app, MAX_PER_APP, "alert rules", **values), secret
 
 
 async def update_rule(org_id: int, rule_id: int, app_id: int | None, changes: dict[str, Any], allow_private: bool
@@ -273,7 +266,7 @@ async def evaluate_rule(settings: Settings, app: App, rule: AlertRule, today: da
         await conn.execute(
             "INSERT INTO alert_history (rule_id, app_id, window_start, window_end, value, previous_value, message, "
             "channel, notified_at, attempts, fired_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, now()) "
-            "ON CONFLICT (rule_id, window_end) DO NOTHING",
+            "ON CONFLICT (rule_id, window_start, window_end) DO NOTHING",
             rule.id, app.id, current_window.start, current_window.end, current, previous, message, rule.channel,
             utcnow() if rule.channel == "dashboard" else None)
     return True, await notify(settings, app, rule, current_window)
@@ -285,8 +278,8 @@ async def notify(settings: Settings, app: App, rule: AlertRule, window: Window) 
         # Locked while sending: a concurrent evaluation skips the row rather than send it twice.
         row = await conn.fetchrow(
             "SELECT id, window_start, window_end, value, previous_value, message, fired_at FROM alert_history "
-            "WHERE rule_id = $1 AND window_end = $2 AND notified_at IS NULL AND attempts < $3 "
-            "FOR UPDATE SKIP LOCKED", rule.id, window.end, MAX_ATTEMPTS)
+            "WHERE rule_id = $1 AND window_start = $2 AND window_end = $3 AND notified_at IS NULL AND attempts < $4 "
+            "FOR UPDATE SKIP LOCKED", rule.id, window.start, window.end, MAX_ATTEMPTS)
         if row is None:
             return False
         error = await deliver(settings, app, rule, dict(row))

@@ -10,7 +10,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from core.clock import iso
-from core.errors import Conflict, NotFound, PlanLimitReached
+from core.errors import BadRequest, Conflict, NotFound, PlanLimitReached
 from core.models import App, Event, Org
 from core.plans import PLAN_LIMITS
 from core.pubsub import invalidate
@@ -70,6 +70,16 @@ async def save_changes(obj: Model, diff: dict[str, Any]) -> dict[str, Any]:
     obj.update_from_dict(diff)
     await obj.save()
     return {"before": before, "after": diff}
+
+
+async def create_capped(model: type[M], app: App, limit: int, noun: str, **values: Any) -> M:
+    """Create an object of the app unless it already has `limit` of them (400 naming app_id). The app's
+    row lock makes the count and the insert one step: concurrent creations cannot both pass it."""
+    async with in_transaction() as conn:
+        await conn.execute_query("SELECT id FROM apps WHERE id = $1 FOR UPDATE", [app.id])
+        if await model.filter(app_id=app.id).count() >= limit:
+            raise BadRequest(f"An app can have at most {limit} {noun}", {"app_id": f"already {limit} {noun}"})
+        return await model.create(app_id=app.id, **values)
 
 
 async def create_app(org_id: int, name: str, package_name: str) -> App:

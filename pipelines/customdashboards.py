@@ -48,6 +48,7 @@ from core.models import Dashboard
 from pipelines import apps, dashboard
 from pipelines.profiles import money
 
+MAX_PER_APP = 50
 MAX_WIDGETS = 20
 MAX_LABEL = 255
 DEFAULT_DAYS = 30
@@ -209,10 +210,12 @@ async def get_dashboard(org_id: int, dashboard_id: int, app_id: int | None = Non
 
 
 async def create_dashboard(org_id: int, app_id: int, name: str, widgets: list[Any]) -> Dashboard:
-    """Create a dashboard of the app (another org's app: 404; any invalid widget: 400, nothing stored)."""
+    """Create a dashboard of the app (another org's app: 404; any invalid widget, or MAX_PER_APP dashboards
+    already: 400, nothing stored)."""
     app = await apps.get_app(org_id, app_id)
     parsed = parse_widgets(widgets)
-    return await Dashboard.create(app_id=app.id, name=name, widgets=[w.body() for w in parsed])
+    return await apps.create_capped(Dashboard, app, MAX_PER_APP, "dashboards", name=name,
+                                    widgets=[w.body() for w in parsed])
 
 
 async def update_dashboard(org_id: int, dashboard_id: int, app_id: int | None, changes: dict[str, Any]

@@ -19,7 +19,6 @@ from typing import Any
 
 import orjson
 from redis.asyncio import Redis
-from tortoise.transactions import in_transaction
 
 from core.clock import iso
 from core.db import raw_connection
@@ -151,13 +150,7 @@ async def create_segment(org_id: int, app_id: int, values: dict[str, Any]) -> Cu
     app = await apps.get_app(org_id, app_id)
     values = {"logic": "AND", **values}
     compile_rules(values["rules"], values["logic"])
-    async with in_transaction() as conn:
-        # The app's row lock: two concurrent creations cannot both pass the count.
-        await conn.execute_query("SELECT id FROM apps WHERE id = $1 FOR UPDATE", [app.id])
-        if await CustomSegment.filter(app_id=app.id).count() >= MAX_PER_APP:
-            raise BadRequest(f"An app can have at most {MAX_PER_APP} custom segments",
-                             {"app_id": f"already {MAX_PER_APP} segments"})
-        return await CustomSegment.create(app_id=app.id, **values)
+    return await apps.create_capped(CustomSegment, app, MAX_PER_APP, "custom segments", **values)
 
 
 async def update_segment(org_id: int, segment_id: int, app_id: int | None, changes: dict[str, Any]

@@ -68,8 +68,9 @@ WITH stage AS (
     SELECT * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[],
                          $8::text[])
         AS s(app_id, android_id, event_type, event_data, created_at, received_at, event_id)
-), keys AS (
-    -- Each distinct device of the flush through the (app_id, android_id) index, never a scan of devices.
+), keys AS MATERIALIZED (
+    -- Each distinct device of the flush through the (app_id, android_id) index, never a scan of devices;
+    -- materialised, so a device is looked up once per flush rather than once per event.
     SELECT k.app_id, k.android_id, d.id
     FROM unnest($9::int[], $10::text[]) AS k(app_id, android_id)
     CROSS JOIN LATERAL (

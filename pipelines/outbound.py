@@ -78,11 +78,26 @@ def signature_headers(secret: str, message_id: str, event: str, body: bytes, *, 
 # --- targets --------------------------------------------------------------------------------------------
 
 
+# IPv6 ranges that carry an IPv4 address in their last 32 bits (NAT64 well-known prefix, the deprecated
+# IPv4-compatible form), and the local-use NAT64 prefix, which only reaches a private network.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+
+
 def is_public_address(address: str) -> bool:
-    """Whether an IP address is on the public internet (an IPv4-mapped IPv6 address counts as its IPv4)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    """Whether an IP address is on the public internet. An IPv6 address that embeds an IPv4 address
+    (IPv4-mapped, 6to4, NAT64, IPv4-compatible) counts as that IPv4 address."""
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _LOCAL_NAT64:
+            return False
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour is not None:
+            ip = ip.sixtofour
+        elif ip in _NAT64 or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return ip.is_global and not ip.is_multicast
 
 

@@ -47,7 +47,7 @@ class AlertFired(Model):
 
     class Meta:
         table = "alert_history"
-        unique_together = (("rule", "window_end"),)
+        unique_together = (("rule", "window_start", "window_end"),)
 
 
 class Dashboard(Model):

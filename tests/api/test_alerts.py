@@ -685,6 +685,24 @@ async def test_week_window__dau__mean_of_seven_days_missing_days_zero(paired: tu
     assert r.json()["last_value"] == pytest.approx(300 / 7)
 
 
+async def test_window_change__day_then_week_ending_today__two_firings(paired: tuple[Scene, Pair]) -> None:
+    scene, _ = paired
+    # Given DAU 100 on each day of the week before last and the day before yesterday, 50 yesterday:
+    # a day drop of 50 %, a week drop of 150/7 against 100
+    await scene.daily({n: {"active_devices": 100} for n in [2, *range(8, 15)]} | {1: {"active_devices": 50}})
+    rule = await scene.create(threshold=20)
+    assert (await scene.evaluate())["fired"] == 1
+    # When the rule is switched to weekly windows (its window ends today too) and evaluated again
+    r = await scene.request("PUT", f"/alerts/{rule['id']}", json={"compare_window": "week"})
+    assert r.status_code == 200, r.text
+    assert (await scene.evaluate())["fired"] == 1
+    # Then the week's window is a firing of its own, not taken for the day's
+    rows = await scene.history(rule)
+    assert [(r["window_start"], r["window_end"]) for r in rows] == [(scene.ago(1), scene.today),
+                                                                   (scene.ago(7), scene.today)]
+    assert rows[1]["value"] == pytest.approx(150 / 7) and rows[1]["previous_value"] == pytest.approx(100)
+
+
 async def test_crash_rate__crafted_devices_and_crashes__share_of_active_devices(paired: tuple[Scene, Pair]) -> None:
     scene, _ = paired
     other = await Scene.new(scene.client, scene.db)

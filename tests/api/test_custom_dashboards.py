@@ -315,6 +315,21 @@ async def test_create__limits__400(client: Client, db: asyncpg.Connection) -> No
     await _create(client, token, app_id, [_widget("kpi", "dau")] * 20)
 
 
+
+async def test_create__fifty_dashboards_already__400_naming_app_and_nothing_stored(
+    client: Client, db: asyncpg.Connection
+) -> None:
+    # Given an app with 49 dashboards
+    token, app_id, _ = await _setup(client, db)
+    await db.executemany("INSERT INTO dashboards (app_id, name, widgets, created_at, updated_at) "
+                         "VALUES ($1, $2, '[]', now(), now())", [(app_id, f"Board {i}") for i in range(49)])
+    # When two more are created
+    await _create(client, token, app_id, [])
+    r = await client.request("POST", "/dashboards", token, json={"app_id": app_id, "name": "51", "widgets": []})
+    # Then the 50th is stored and the 51st is 400 naming app_id
+    assert r.status_code == 400 and set(r.json()["details"]) == {"app_id"}, r.text
+    assert await db.fetchval("SELECT count(*) FROM dashboards WHERE app_id = $1", app_id) == 50
+
 # --- data -------------------------------------------------------------------------------------------------
 
 

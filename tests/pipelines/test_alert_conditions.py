@@ -122,12 +122,16 @@ def test_signature_headers__new_secret__both_schemes_verify_independently() -> N
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
                                      "100.100.100.200", "0.0.0.0", "224.0.0.1", "::1", "::ffff:127.0.0.1",
-                                     "fd00::1", "fe80::1%eth0", "::"])
+                                     "fd00::1", "fe80::1%eth0", "::",
+                                     # IPv4 inside IPv6: 6to4, NAT64 (well-known and local-use), IPv4-compatible, Teredo
+                                     "2002:7f00:1::1", "2002:a9fe:a9fe::", "64:ff9b::7f00:1", "64:ff9b::a00:1",
+                                     "64:ff9b:1::808:808", "::127.0.0.1", "::10.0.0.1", "2001:0:4136:e378::1"])
 def test_is_public_address__private_and_special__false(address: str) -> None:
     assert not outbound.is_public_address(address)
 
 
-@pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"])
+@pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111",
+                                     "2002:808:808::1", "64:ff9b::808:808"])
 def test_is_public_address__public__true(address: str) -> None:
     assert outbound.is_public_address(address)
 
