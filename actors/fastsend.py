@@ -22,8 +22,8 @@ from redis.exceptions import RedisError
 
 from actors.broker import REDIS_NAMESPACE
 from actors.middleware import STATE_KEY
-from core.ratelimit import SLIDING_LOG_STEP, Step, Verdict
 from core.errors import ServiceUnavailable
+from core.ratelimit import SLIDING_LOG_STEP, Step, Verdict
 
 PREFIX = "ev"
 
@@ -53,13 +53,16 @@ def parse_job_id(secret: str, value: str) -> tuple[int, int, str] | None:
 
 # The rate limiter's sliding-log step, then the enqueue only if admitted: one round trip per request.
 # KEYS: the client's log, <queue>.msgs, <queue>; ARGV: limit, window ms, member, message id, message.
-LIMITED_ENQUEUE = SLIDING_LOG_STEP + """
+LIMITED_ENQUEUE = (
+    SLIDING_LOG_STEP
+    + """
 if admitted == 1 then
   redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
   redis.call('RPUSH', KEYS[3], ARGV[4])
 end
 return {admitted, limit - count, reset, now}
 """
+)
 
 
 _scripts: dict[int, Any] = {}  # per client: EVALSHA after the first call
@@ -69,8 +72,13 @@ def _message(actor: dramatiq.Actor, args: tuple[Any, ...]) -> tuple[str, int, by
     ref = uuid.uuid4().hex
     now_ms = int(time.time() * 1000)
     message = {
-        "queue_name": actor.queue_name, "actor_name": actor.actor_name, "args": list(args), "kwargs": {},
-        "options": {"redis_message_id": ref, "job_ref": ref}, "message_id": ref, "message_timestamp": now_ms,
+        "queue_name": actor.queue_name,
+        "actor_name": actor.actor_name,
+        "args": list(args),
+        "kwargs": {},
+        "options": {"redis_message_id": ref, "job_ref": ref},
+        "message_id": ref,
+        "message_timestamp": now_ms,
     }
     return ref, now_ms, orjson.dumps(message)
 

@@ -82,15 +82,20 @@ class GroupCommit:
         stored_at = time.perf_counter()
         await self._refresh_statistics(result.stored)
         if listened and runtime.redis is not None:
-            await stream.publish_stored(runtime.redis, [b for b in batches if b["app_id"] in listened],
-                                        result.inserted)
+            await stream.publish_stored(
+                runtime.redis, [b for b in batches if b["app_id"] in listened], result.inserted
+            )
         if result.moved and runtime.redis is not None:  # flag targeting reads segments from this cache
             await devicecache.drop(runtime.redis, result.moved)
-        log.info("ingest.flushed", batches=len(batches), events=sum(len(b["events"]) for b in batches),
-                 stored=result.stored, db_ms=round((stored_at - started) * 1000, 1),
-                 publish_ms=round((time.perf_counter() - stored_at) * 1000, 1))
+        log.info(
+            "ingest.flushed",
+            batches=len(batches),
+            events=sum(len(b["events"]) for b in batches),
+            stored=result.stored,
+            db_ms=round((stored_at - started) * 1000, 1),
+            publish_ms=round((time.perf_counter() - stored_at) * 1000, 1),
+        )
         return result
-
 
     async def _refresh_statistics(self, stored: int) -> None:
         """Once per process, ANALYZE the tables ingest reads after its first STATS_AFTER events. A

@@ -11,13 +11,13 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from core import jobs
-
-STATE_KEY = "jobref:{}"  # read by actors.fastsend.state
 from core.db import close_db, init_db
 from core.errors import VaimanasoftError
 from core.logging import configure_logging, get_logger
 from core.redis import async_client
 from core.settings import Settings
+
+STATE_KEY = "jobref:{}"  # read by actors.fastsend.state
 
 log = get_logger(__name__)
 
@@ -101,7 +101,11 @@ class JobStatus(Middleware):
                 self._safely(redis.delete(STATE_KEY.format(job_ref)))
             return
         # Internal errors stay in the worker log; clients see their kind only.
-        error = exception.message if isinstance(exception, VaimanasoftError) else f"Internal error ({type(exception).__name__})"
+        error = (
+            exception.message
+            if isinstance(exception, VaimanasoftError)
+            else f"Internal error ({type(exception).__name__})"
+        )
         if job_ref:
             state = "failed" if message.failed else "queued"
             ttl = runtime.settings.JOB_TTL_SECONDS if runtime.settings else 86400
@@ -131,7 +135,11 @@ class JobStatus(Middleware):
     def after_skip_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
         job_id = message.options.get("job_id")
         if job_id and (redis := _redis()) is not None:
-            self._safely(jobs.mark_finished(redis, job_id, error="Job expired before a worker took it", error_status=503))
+            self._safely(
+                jobs.mark_finished(
+                    redis, job_id, error="Job expired before a worker took it", error_status=503
+                )
+            )
 
     @staticmethod
     def _retries_done(broker: dramatiq.Broker, message: dramatiq.Message) -> int:

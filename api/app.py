@@ -77,9 +77,28 @@ def _blueprints() -> list[Any]:
         team,
     )
 
-    return [auth.bp, apps.bp, adstrategy.bp, org.bp, team.bp, settings.bp, billing.bp, sdk.bp, flags.bp,
-            experiments.bp, segments.bp, analytics.bp, alerts.bp, dashboards.bp, dashboard.bp, export.bp, stream.bp,
-            jobs.bp, system.bp, system.root]
+    return [
+        auth.bp,
+        apps.bp,
+        adstrategy.bp,
+        org.bp,
+        team.bp,
+        settings.bp,
+        billing.bp,
+        sdk.bp,
+        flags.bp,
+        experiments.bp,
+        segments.bp,
+        analytics.bp,
+        alerts.bp,
+        dashboards.bp,
+        dashboard.bp,
+        export.bp,
+        stream.bp,
+        jobs.bp,
+        system.bp,
+        system.root,
+    ]
 
 
 def create_app(settings: Settings | None = None) -> Sanic:

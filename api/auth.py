@@ -37,9 +37,13 @@ class Access:
     def default_tier(self) -> str | None:
         if self.tier is not None:
             return self.tier
-        return {Kind.user: "api", Kind.sdk: "sdk", Kind.orgkey: "sdk", Kind.operator: None, Kind.public: None}[
-            self.kind
-        ]
+        return {
+            Kind.user: "api",
+            Kind.sdk: "sdk",
+            Kind.orgkey: "sdk",
+            Kind.operator: None,
+            Kind.public: None,
+        }[self.kind]
 
 
 PUBLIC = Access(Kind.public)
@@ -153,8 +157,12 @@ async def authenticate(request: Request, access: Access) -> Principal:
         return await _operator(request)
     if access.kind is Kind.user:
         # EventSource cannot send headers: such routes also take ?token=, the header winning if both are sent.
-        use_query = access.token_query and not request.headers.get("authorization") and request.args.get("token")
-        principal = await principal_from_token(request, request.args.get("token") if use_query else _bearer(request))
+        use_query = (
+            access.token_query and not request.headers.get("authorization") and request.args.get("token")
+        )
+        principal = await principal_from_token(
+            request, request.args.get("token") if use_query else _bearer(request)
+        )
         assert principal.role is not None
         if access.min_role is not None and ROLE_RANK[principal.role] < ROLE_RANK[access.min_role]:
             raise Forbidden(f"This action needs the {access.min_role.value} role or higher")

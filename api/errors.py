@@ -69,8 +69,12 @@ def _allowed_methods(request: Request | None) -> list[str]:
 
 
 # PostgreSQL unreachable (refused, reset, starting up, out of connections): 503, not 500.
-DATABASE_DOWN = (DBConnectionError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
-                 asyncpg.TooManyConnectionsError)
+DATABASE_DOWN = (
+    DBConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
 DATABASE_MODULES = ("asyncpg.", "tortoise.")
 
 
@@ -120,14 +124,19 @@ class JsonErrorHandler(ErrorHandler):
             if status == 400 and str(exception):
                 message = str(exception)
             if status == 405:
-                headers["Allow"] = ", ".join(sorted(getattr(exception, "allowed_methods", None) or
-                                                    _allowed_methods(request)))
+                headers["Allow"] = ", ".join(
+                    sorted(getattr(exception, "allowed_methods", None) or _allowed_methods(request))
+                )
             return error_response(status, message, headers=headers)
         if isinstance(exception, SanicException) and exception.status_code == 503:
             return error_response(503, str(exception) or "Service unavailable", headers=headers)
         if database_down(exception):
-            log.warning("request.database_unavailable", request_id=rid,
-                        path=request.path if request is not None else None, error=repr(exception))
+            log.warning(
+                "request.database_unavailable",
+                request_id=rid,
+                path=request.path if request is not None else None,
+                error=repr(exception),
+            )
             return error_response(503, "Database unavailable", headers=headers)
         log.error(
             "request.unhandled_error",

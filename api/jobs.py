@@ -37,7 +37,17 @@ def job_status_body(job: dict[str, Any]) -> dict[str, Any]:
 
 def public_job(job: dict[str, Any]) -> dict[str, Any]:
     """The job record as GET /jobs/{id} shows it."""
-    keys = ("job_id", "kind", "status", "progress", "result", "error", "attempts", "created_at", "finished_at")
+    keys = (
+        "job_id",
+        "kind",
+        "status",
+        "progress",
+        "result",
+        "error",
+        "attempts",
+        "created_at",
+        "finished_at",
+    )
     return {k: job.get(k) for k in keys}
 
 

@@ -11,6 +11,8 @@ from sanic import HTTPResponse
 def ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:
     """A JSON response."""
     return HTTPResponse(
-        orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS), status=status, headers=headers,
+        orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS),
+        status=status,
+        headers=headers,
         content_type="application/json",
     )

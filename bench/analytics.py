@@ -41,7 +41,9 @@ from dashboard import (
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_common_arguments(parser, repeat=3)
     parser.add_argument("--days", type=int, default=90, help="the funnel's and the paths' period")
     args = parser.parse_args()
@@ -52,10 +54,14 @@ async def main() -> None:
         conn = await asyncpg.connect(db_url)
         try:
             app_id, events = await busiest_app(conn, apps)
-            common = [r["event_type"] for r in await conn.fetch(
-                "SELECT event_type FROM app_daily_events WHERE app_id = $1 "
-                "AND event_type NOT IN ('session_start', 'purchase') GROUP BY 1 ORDER BY sum(count) DESC LIMIT 2",
-                app_id)]
+            common = [
+                r["event_type"]
+                for r in await conn.fetch(
+                    "SELECT event_type FROM app_daily_events WHERE app_id = $1 "
+                    "AND event_type NOT IN ('session_start', 'purchase') GROUP BY 1 ORDER BY sum(count) DESC LIMIT 2",
+                    app_id,
+                )
+            ]
             scan_s = await scan_seconds(conn, app_id, args.repeat)
         finally:
             await conn.close()
@@ -66,10 +72,13 @@ async def main() -> None:
 
         def job(path: str, body: dict[str, object]):  # type: ignore[no-untyped-def]
             async def call() -> None:
-                response = await http.post(path, params={"wait": 30}, json={"app_id": app_id, **period, **body})
+                response = await http.post(
+                    path, params={"wait": 30}, json={"app_id": app_id, **period, **body}
+                )
                 response.raise_for_status()
                 if response.status_code != 200:
                     sys.exit(f"{path} took longer than 30 s")
+
             return call
 
         async def retention() -> None:
@@ -79,12 +88,19 @@ async def main() -> None:
         routes = {
             f"funnel ({' > '.join(steps)})": job("/analytics/funnel", {"steps": steps, "window_hours": 24}),
             "retention (8 weeks)": retention,
-            "paths (session_start, depth 5)": job("/analytics/paths", {"start_event": "session_start", "depth": 5}),
+            "paths (session_start, depth 5)": job(
+                "/analytics/paths", {"start_event": "session_start", "depth": 5}
+            ),
         }
         results = {name: await timed(call, args.repeat) for name, call in routes.items()}
 
-    print_table(f"app {app_id}: {events:,} events, period {period['from']}..{period['to']}", scan_s, args.repeat,
-                "analysis", results)
+    print_table(
+        f"app {app_id}: {events:,} events, period {period['from']}..{period['to']}",
+        scan_s,
+        args.repeat,
+        "analysis",
+        results,
+    )
 
 
 if __name__ == "__main__":

@@ -73,18 +73,25 @@ async def sign_in(http: httpx.AsyncClient, args: argparse.Namespace) -> list[dic
 
 async def busiest_app(conn: asyncpg.Connection, apps: list[dict]) -> tuple[int, int]:  # type: ignore[type-arg]
     """The app with the most events (by its rollups), and its events counted."""
-    counts = {a["id"]: await conn.fetchval("SELECT coalesce(sum(events), 0) FROM app_daily WHERE app_id = $1",
-                                           a["id"]) for a in apps}
+    counts = {
+        a["id"]: await conn.fetchval(
+            "SELECT coalesce(sum(events), 0) FROM app_daily WHERE app_id = $1", a["id"]
+        )
+        for a in apps
+    }
     app_id = max(counts, key=lambda a: counts[a])
     return app_id, await conn.fetchval(SCAN, app_id)
 
 
 async def scan_seconds(conn: asyncpg.Connection, app_id: int, repeat: int) -> float:
     """Median seconds of the baseline: the app's events counted by a sequential scan (index scans off)."""
+
     async def scan() -> None:
         async with conn.transaction():
-            await conn.execute("SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off; "
-                               "SET LOCAL enable_bitmapscan = off")
+            await conn.execute(
+                "SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off; "
+                "SET LOCAL enable_bitmapscan = off"
+            )
             await conn.fetchval(SCAN, app_id)
 
     return await timed(scan, repeat)
@@ -100,7 +107,9 @@ def print_table(title: str, scan_s: float, repeat: int, label: str, results: dic
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_common_arguments(parser, repeat=5)
     args = parser.parse_args()
     db_url = database_url(args)
@@ -118,6 +127,7 @@ async def main() -> None:
             async def call() -> None:
                 response = await http.get(path, params={"app_id": app_id, **params})
                 response.raise_for_status()
+
             return call
 
         routes = {
@@ -134,13 +144,22 @@ async def main() -> None:
         }
         results = {name: await timed(call, args.repeat) for name, call in routes.items()}
 
-        r = await http.post("/segments", json={
-            "app_id": app_id, "name": "bench: engaged in DE/US", "logic": "AND",
-            "rules": [{"field": "session_count_30d", "operator": "gte", "value": 2},
-                      {"field": "days_inactive", "operator": "lt", "value": 14}]})
+        r = await http.post(
+            "/segments",
+            json={
+                "app_id": app_id,
+                "name": "bench: engaged in DE/US",
+                "logic": "AND",
+                "rules": [
+                    {"field": "session_count_30d", "operator": "gte", "value": 2},
+                    {"field": "days_inactive", "operator": "lt", "value": 14},
+                ],
+            },
+        )
         r.raise_for_status()
         segment_id = r.json()["id"]
         try:
+
             async def recalculate() -> None:
                 response = await http.post(f"/segments/{segment_id}/recalculate", params={"wait": 30})
                 response.raise_for_status()

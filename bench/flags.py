@@ -52,7 +52,9 @@ def bare_app(port: int, body_file: str) -> None:
 
     @app.get("/api/v4/sdk/flags")
     async def flags(request):  # type: ignore[no-untyped-def]
-        return HTTPResponse(body, headers={"Cache-Control": "private, max-age=60"}, content_type="application/json")
+        return HTTPResponse(
+            body, headers={"Cache-Control": "private, max-age=60"}, content_type="application/json"
+        )
 
     app.run(host="127.0.0.1", port=port, single_process=True, access_log=False)
 
@@ -81,8 +83,13 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 180) ->
 
 FLAG_SPECS = [
     {"flag_type": "boolean", "rollout_pct": 50},
-    {"flag_type": "multivariate", "variants": [{"key": "a", "value": "#22C55E", "weight": 50},
-                                               {"key": "b", "value": "#F59E0B", "weight": 50}]},
+    {
+        "flag_type": "multivariate",
+        "variants": [
+            {"key": "a", "value": "#22C55E", "weight": 50},
+            {"key": "b", "value": "#F59E0B", "weight": 50},
+        ],
+    },
     {"flag_type": "boolean", "segments": ["new", "active"]},
     {"flag_type": "boolean", "countries": ["DE", "AT", "CH"]},
     {"flag_type": "boolean", "min_app_version": "2.1.0"},
@@ -92,8 +99,15 @@ FLAG_SPECS = [
 async def setup(base: str, database_url: str, flags: int, devices: int) -> tuple[str, list[dict]]:
     """An enterprise org (no device quota) with one app, its flags and registered devices."""
     async with httpx.AsyncClient(base_url=f"{base}/api/v4", timeout=30) as http:
-        r = await http.post("/auth/register", json={"name": "Bench", "email": f"bench-{uuid.uuid4().hex[:10]}@example.com",
-                                                    "password": "bench-password", "org_name": "Bench"})
+        r = await http.post(
+            "/auth/register",
+            json={
+                "name": "Bench",
+                "email": f"bench-{uuid.uuid4().hex[:10]}@example.com",
+                "password": "bench-password",
+                "org_name": "Bench",
+            },
+        )
         r.raise_for_status()
         token, org_id = r.json()["token"], r.json()["user"]["org_id"]
         conn = await asyncpg.connect(database_url)
@@ -108,8 +122,11 @@ async def setup(base: str, database_url: str, flags: int, devices: int) -> tuple
         created = []
         for i in range(flags):
             spec = FLAG_SPECS[i % len(FLAG_SPECS)]
-            r = await http.post("/flags", headers=auth, json={"app_id": app_id, "flag_key": f"bench_flag_{i}",
-                                                               "is_enabled": True, **spec})
+            r = await http.post(
+                "/flags",
+                headers=auth,
+                json={"app_id": app_id, "flag_key": f"bench_flag_{i}", "is_enabled": True, **spec},
+            )
             r.raise_for_status()
             created.append(r.json())
         sdk = {"X-SDK-Key": key}
@@ -117,8 +134,11 @@ async def setup(base: str, database_url: str, flags: int, devices: int) -> tuple
 
         async def register(n: int) -> None:
             async with sem:
-                body = {"android_id": f"bench-{n}", "country": ["DE", "US", "IN"][n % 3],
-                        "app_version": ["2.0.3", "2.1.0", "2.4.1"][n % 3]}
+                body = {
+                    "android_id": f"bench-{n}",
+                    "country": ["DE", "US", "IN"][n % 3],
+                    "app_version": ["2.0.3", "2.1.0", "2.4.1"][n % 3],
+                }
                 (await http.post("/devices/register", json=body, headers=sdk)).raise_for_status()
 
         await asyncio.gather(*(register(n) for n in range(devices)))
@@ -127,8 +147,24 @@ async def setup(base: str, database_url: str, flags: int, devices: int) -> tuple
 
 def run_wrk(base: str, key: str, args: argparse.Namespace, script: str, duration: int) -> dict[str, float]:
     env = {**os.environ, "BENCH_SDK_KEY": key, "BENCH_DEVICES": str(args.devices)}
-    out = subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", "--latency",
-                          "--timeout", "10s", "-s", script, base], capture_output=True, text=True, env=env, check=True)
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{args.threads}",
+            f"-c{args.connections}",
+            f"-d{duration}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-s",
+            script,
+            base,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     result = parse_wrk(out.stdout)
     result["rps"] = result["requests"] / duration
     return result
@@ -150,7 +186,9 @@ def evaluation_cost(flags: list[dict], rounds: int = 20_000) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", type=int, default=15, help="seconds of load per server")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
@@ -171,10 +209,20 @@ def main() -> None:
     script = work / "flags.lua"
     script.write_text(WRK_SCRIPT)
     port, bare_port = free_port(), free_port()
-    env = {**os.environ, "DATA_DIR": str(work / "data"), "RATE_LIMIT_SCALE": str(args.rate_limit_scale),
-           "LOG_LEVEL": "warning", "PYTHONPATH": str(ROOT)}
-    platform = subprocess.Popen([sys.executable, "-m", "core.cli", "up", "--port", str(port)], cwd=work, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "DATA_DIR": str(work / "data"),
+        "RATE_LIMIT_SCALE": str(args.rate_limit_scale),
+        "LOG_LEVEL": "warning",
+        "PYTHONPATH": str(ROOT),
+    }
+    platform = subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "up", "--port", str(port)],
+        cwd=work,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     bare = None
     try:
         base = f"http://127.0.0.1:{port}"
@@ -185,12 +233,18 @@ def main() -> None:
 
             database_url = json.loads((work / "data" / "runtime.json").read_text())["database_url"]
         key, flags = asyncio.run(setup(base, database_url, args.flags, args.devices))
-        sample = httpx.get(f"{base}/api/v4/sdk/flags", params={"android_id": "bench-1"}, headers={"X-SDK-Key": key})
+        sample = httpx.get(
+            f"{base}/api/v4/sdk/flags", params={"android_id": "bench-1"}, headers={"X-SDK-Key": key}
+        )
         sample.raise_for_status()
         body_file = work / "body.json"
         body_file.write_bytes(sample.content)
-        bare = subprocess.Popen([sys.executable, __file__, "--bare-app", str(bare_port), str(body_file)],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        bare = subprocess.Popen(
+            [sys.executable, __file__, "--bare-app", str(bare_port), str(body_file)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         bare_base = f"http://127.0.0.1:{bare_port}"
         wait_ready(f"{bare_base}/api/v4/sdk/flags", bare)
 
@@ -209,14 +263,18 @@ def main() -> None:
                     proc.kill()
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"GET /sdk/flags: {args.flags} flags, {args.devices} devices, {len(sample.content)}-byte documents, "
-          f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, RATE_LIMIT_SCALE={args.rate_limit_scale}")
+    print(
+        f"GET /sdk/flags: {args.flags} flags, {args.devices} devices, {len(sample.content)}-byte documents, "
+        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, RATE_LIMIT_SCALE={args.rate_limit_scale}"
+    )
     print(f"{'server':<12} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for name, r in results.items():
         print(f"{name:<12} {r['rps']:>11.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['non2xx']:>8}")
     platform_r, bare_r = results["platform"], results["bare sanic"]
-    print(f"ratio platform / bare: requests/s {platform_r['rps'] / bare_r['rps']:.2f}, "
-          f"p50 {platform_r['p50_ms'] / bare_r['p50_ms']:.2f}x, p99 {platform_r['p99_ms'] / bare_r['p99_ms']:.2f}x")
+    print(
+        f"ratio platform / bare: requests/s {platform_r['rps'] / bare_r['rps']:.2f}, "
+        f"p50 {platform_r['p50_ms'] / bare_r['p50_ms']:.2f}x, p99 {platform_r['p99_ms'] / bare_r['p99_ms']:.2f}x"
+    )
     print(f"evaluation cost: {cost:.2f} us per flag (pipelines.flags.evaluate_all, in-process)")
 
 

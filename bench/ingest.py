@@ -90,7 +90,12 @@ def _runtime(args: argparse.Namespace) -> dict[str, str]:
 
 
 def redis_url(args: argparse.Namespace) -> str:
-    url = args.redis_url or os.environ.get("BROKER_URL") or os.environ.get("REDIS_URL") or _runtime(args).get("redis_url")
+    url = (
+        args.redis_url
+        or os.environ.get("BROKER_URL")
+        or os.environ.get("REDIS_URL")
+        or _runtime(args).get("redis_url")
+    )
     if not url:
         sys.exit("Give --redis-url (the broker's Redis), or run from the folder where `vaimanasoft up` runs")
     return url
@@ -111,8 +116,10 @@ async def setup(base: str, db_url: str) -> tuple[str, int, str]:
     """A fresh org on the enterprise plan (no quotas) with one app: (sdk_key, app_id, limit header)."""
     async with httpx.AsyncClient(base_url=f"{base}/api/v4", timeout=30) as http:
         email = f"bench-{uuid.uuid4().hex[:10]}@example.com"
-        r = await http.post("/auth/register", json={"name": "Bench", "email": email, "password": "bench-password",
-                                                    "org_name": "Bench"})
+        r = await http.post(
+            "/auth/register",
+            json={"name": "Bench", "email": email, "password": "bench-password", "org_name": "Bench"},
+        )
         r.raise_for_status()
         token, org_id = r.json()["token"], r.json()["user"]["org_id"]
         conn = await asyncpg.connect(db_url)
@@ -120,11 +127,16 @@ async def setup(base: str, db_url: str) -> tuple[str, int, str]:
             await conn.execute("UPDATE orgs SET plan = 'enterprise' WHERE id = $1", org_id)
         finally:
             await conn.close()
-        r = await http.post("/apps", json={"name": "Bench", "package_name": f"com.bench.a{uuid.uuid4().hex[:8]}"},
-                            headers={"Authorization": f"Bearer {token}"})
+        r = await http.post(
+            "/apps",
+            json={"name": "Bench", "package_name": f"com.bench.a{uuid.uuid4().hex[:8]}"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         r.raise_for_status()
         key, app_id = r.json()["sdk_key"], r.json()["id"]
-        r = await http.post("/devices/register", json={"android_id": "bench-probe"}, headers={"X-SDK-Key": key})
+        r = await http.post(
+            "/devices/register", json={"android_id": "bench-probe"}, headers={"X-SDK-Key": key}
+        )
         r.raise_for_status()
         limit = r.headers.get("X-RateLimit-Limit", "")
         return key, app_id, limit
@@ -138,15 +150,23 @@ async def probe(base: str, key: str, db_url: str, app_id: int, stop: asyncio.Eve
         try:
             while not stop.is_set():
                 ids = [str(uuid.uuid4()) for _ in range(50)]
-                body = {"events": [{"android_id": "bench-probe", "event_type": "page_view", "event_id": i}
-                                   for i in ids]}
+                body = {
+                    "events": [
+                        {"android_id": "bench-probe", "event_type": "page_view", "event_id": i} for i in ids
+                    ]
+                }
                 t0 = time.perf_counter()
                 r = await http.post("/events/batch", json=body, headers={"X-SDK-Key": key})
                 if r.status_code == 202:
                     sent += 50
-                    while await conn.fetchval(
-                        "SELECT count(*) FROM events WHERE app_id = $1 AND event_id = ANY($2::uuid[])", app_id, ids
-                    ) < 50:
+                    while (
+                        await conn.fetchval(
+                            "SELECT count(*) FROM events WHERE app_id = $1 AND event_id = ANY($2::uuid[])",
+                            app_id,
+                            ids,
+                        )
+                        < 50
+                    ):
                         await asyncio.sleep(0.05)
                     out.append(time.perf_counter() - t0)
                 await asyncio.sleep(0.25)
@@ -165,8 +185,13 @@ def parse_wrk(output: str) -> dict[str, float]:
     total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: (.*)", output)
-    return {"requests": total, "non2xx": int(non2xx.group(1)) if non2xx else 0, "p50_ms": latency("50"),
-            "p99_ms": latency("99"), "socket_errors": errors.group(1) if errors else ""}
+    return {
+        "requests": total,
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "p50_ms": latency("50"),
+        "p99_ms": latency("99"),
+        "socket_errors": errors.group(1) if errors else "",
+    }
 
 
 async def stored_count(conn: asyncpg.Connection, app_id: int) -> int:
@@ -179,16 +204,21 @@ async def baseline(db_url: str, app_id: int, rows_per_copy: int) -> float:
     try:
         rows = await conn.fetch(
             "SELECT app_id, device_id, event_type, event_data::text, created_at, received_at, event_id "
-            "FROM events WHERE app_id = $1", app_id)
+            "FROM events WHERE app_id = $1",
+            app_id,
+        )
         await conn.execute("DROP TABLE IF EXISTS bench_events_copy")
         await conn.execute("CREATE TABLE bench_events_copy (LIKE events INCLUDING ALL)")
-        await conn.execute("ALTER TABLE bench_events_copy ALTER COLUMN id SET DEFAULT nextval('events_id_seq')")
+        await conn.execute(
+            "ALTER TABLE bench_events_copy ALTER COLUMN id SET DEFAULT nextval('events_id_seq')"
+        )
         columns = ["app_id", "device_id", "event_type", "event_data", "created_at", "received_at", "event_id"]
         records = [tuple(r) for r in rows]
         t0 = time.perf_counter()
         for i in range(0, len(records), rows_per_copy):
-            await conn.copy_records_to_table("bench_events_copy", records=records[i:i + rows_per_copy],
-                                             columns=columns)
+            await conn.copy_records_to_table(
+                "bench_events_copy", records=records[i : i + rows_per_copy], columns=columns
+            )
         elapsed = time.perf_counter() - t0
         await conn.execute("DROP TABLE bench_events_copy")
         return len(records) / elapsed
@@ -197,7 +227,9 @@ async def baseline(db_url: str, app_id: int, rows_per_copy: int) -> float:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=None, help="the broker's Redis (to see the queue drain)")
@@ -207,16 +239,22 @@ async def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--devices", type=int, default=10_000)
     parser.add_argument("--devices-per-batch", type=int, default=1)
-    parser.add_argument("--rate", type=float, default=0,
-                        help="offered events/s (paced; latencies at that load); 0: as fast as the platform answers")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="offered events/s (paced; latencies at that load); 0: as fast as the platform answers",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed (Debian: apt-get install wrk)")
     db_url = database_url(args)
     key, app_id, limit = await setup(args.url, db_url)
     if not limit:
-        sys.exit("The platform answers without X-RateLimit-* headers: run it with the limiter on "
-                 "(RATE_LIMIT_SCALE > 0), scaled up, so its cost is in the figure")
+        sys.exit(
+            "The platform answers without X-RateLimit-* headers: run it with the limiter on "
+            "(RATE_LIMIT_SCALE > 0), scaled up, so its cost is in the figure"
+        )
     script = Path(tempfile.mkdtemp()) / "ingest.lua"
     lua = LUA % {"key": key, "devices": args.devices, "per_batch": args.devices_per_batch}
     if args.rate > 0:
@@ -229,8 +267,19 @@ async def main() -> None:
     probe_task = asyncio.create_task(probe(args.url, key, db_url, app_id, stop, latencies))
     started = time.perf_counter()
     wrk = await asyncio.create_subprocess_exec(
-        "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--timeout", "10s", "--latency",
-        "-s", str(script), f"{args.url}/api/v4/events/batch", stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(script),
+        f"{args.url}/api/v4/events/batch",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     output = (await wrk.communicate())[0].decode()
     stop.set()
     probe_events = await probe_task
@@ -250,13 +299,21 @@ async def main() -> None:
     end_to_end = stored / (finished - started)
     raw_5000 = await baseline(db_url, app_id, 5000)
     raw_50 = await baseline(db_url, app_id, 50)
-    p95 = statistics.quantiles(latencies, n=20)[18] if len(latencies) >= 20 else max(latencies, default=float("nan"))
+    p95 = (
+        statistics.quantiles(latencies, n=20)[18]
+        if len(latencies) >= 20
+        else max(latencies, default=float("nan"))
+    )
     print(f"rate limiter on: sdk tier X-RateLimit-Limit {limit}/min")
     offered = f"paced at {args.rate:,.0f} events/s" if args.rate > 0 else "as fast as answered"
-    print(f"load: {load['requests']} requests of 50 events over {args.duration}s, {args.connections} connections, "
-          f"{offered} (accepted {load['requests'] * 50 / args.duration:,.0f} events/s), "
-          f"non-2xx {load['non2xx']} {load['socket_errors']}")
-    print(f"stored: {stored} events (accepted by completed requests: {expected - before}; the rest were in flight)")
+    print(
+        f"load: {load['requests']} requests of 50 events over {args.duration}s, {args.connections} connections, "
+        f"{offered} (accepted {load['requests'] * 50 / args.duration:,.0f} events/s), "
+        f"non-2xx {load['non2xx']} {load['socket_errors']}"
+    )
+    print(
+        f"stored: {stored} events (accepted by completed requests: {expected - before}; the rest were in flight)"
+    )
     print(f"{'end-to-end ingest':32} {end_to_end:10,.0f} events/s   (first request to last event stored)")
     print(f"{'raw COPY, 5000 rows per COPY':32} {raw_5000:10,.0f} rows/s")
     print(f"{'raw COPY, 50 rows per COPY':32} {raw_50:10,.0f} rows/s")

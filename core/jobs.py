@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -34,7 +34,7 @@ def _org_index(org_id: int | None) -> str:
 def _iso(ts: float | None) -> str | None:
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def new_job_id() -> str:
@@ -47,8 +47,15 @@ async def create(redis: Redis, job_id: str, kind: str, org_id: int | None, ttl: 
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hset(
             _key(job_id),
-            mapping={"job_id": job_id, "kind": kind, "org_id": "" if org_id is None else org_id,
-                     "status": QUEUED, "progress": 0, "created_at": now, "attempts": 0},
+            mapping={
+                "job_id": job_id,
+                "kind": kind,
+                "org_id": "" if org_id is None else org_id,
+                "status": QUEUED,
+                "progress": 0,
+                "created_at": now,
+                "attempts": 0,
+            },
         )
         pipe.expire(_key(job_id), ttl)
         for index in {_org_index(org_id), ALL_INDEX}:
@@ -99,7 +106,12 @@ async def mark_retrying(redis: Redis, job_id: str, error: str) -> None:
 
 
 async def mark_finished(
-    redis: Redis, job_id: str, *, result: Any = None, error: str | None = None, error_status: int | None = None
+    redis: Redis,
+    job_id: str,
+    *,
+    result: Any = None,
+    error: str | None = None,
+    error_status: int | None = None,
 ) -> None:
     """The job is over: done with a result, or failed with an error. Wakes waiting requests."""
     fields: dict[str, Any] = {"finished_at": time.time()}
@@ -198,7 +210,7 @@ class JobWaiter:
                     return job
                 try:
                     await asyncio.wait_for(fut, min(remaining, self.POLL_INTERVAL))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             finally:
                 waiters = self._waiting.get(job_id)

@@ -10,7 +10,9 @@ from typing import Any
 import orjson
 import structlog
 
-SENSITIVE_KEY = re.compile(r"(token|password|passwd|secret|api_key|apikey|sdk_key|authorization|cookie)", re.I)
+SENSITIVE_KEY = re.compile(
+    r"(token|password|passwd|secret|api_key|apikey|sdk_key|authorization|cookie)", re.I
+)
 # Credentials that may hide inside free text, e.g. an URL's query string or a header dump.
 SENSITIVE_TEXT = re.compile(
     r"((?:token|password|secret|api_key|sdk_key)=)[^&\s\"']+|(Bearer\s+)[A-Za-z0-9._~+/=-]+|\b(sk|ok)_[0-9a-f]{16,}\b",
@@ -43,7 +45,8 @@ def _redact(value: Any) -> Any:
 def redact_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     """structlog processor: blank every value whose key names a credential, and credentials in text."""
     return {
-        k: (REDACTED if SENSITIVE_KEY.search(k) and k != "event" else _redact(v)) for k, v in event_dict.items()
+        k: (REDACTED if SENSITIVE_KEY.search(k) and k != "event" else _redact(v))
+        for k, v in event_dict.items()
     }
 
 

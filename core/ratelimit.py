@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from core.errors import RateLimited
 
-
 # KEYS[1] = the client's log; ARGV[1] = limit, ARGV[2] = window ms, ARGV[3] = a unique member.
 # Leaves admitted, limit, count, reset (ms when the oldest entry leaves the window) and now (ms).
 SLIDING_LOG_STEP = """

@@ -113,7 +113,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _urls(self) -> "Settings":
+    def _urls(self) -> Settings:
         for name in ("DATABASE_URL",):
             url = getattr(self, name)
             if url and not url.startswith(("postgres://", "postgresql://")):
@@ -122,7 +122,9 @@ class Settings(BaseSettings):
             url = getattr(self, name)
             if url and not url.startswith(("redis://", "rediss://", "unix://")):
                 raise ValueError(f"{name} must be a redis:// URL")
-        if self.BROKER_URL and not self.BROKER_URL.startswith(("redis://", "rediss://", "amqp://", "amqps://")):
+        if self.BROKER_URL and not self.BROKER_URL.startswith(
+            ("redis://", "rediss://", "amqp://", "amqps://")
+        ):
             raise ValueError("BROKER_URL must be a redis:// or amqp:// URL")
         return self
 
@@ -140,7 +142,7 @@ class Settings(BaseSettings):
         """True when the embedded PostgreSQL and Redis are to be used."""
         return not self.DATABASE_URL and not self.REDIS_URL
 
-    def with_secret(self) -> "Settings":
+    def with_secret(self) -> Settings:
         """Return settings with a usable SECRET_KEY, or fail in production."""
         if not _is_placeholder(self.SECRET_KEY):
             return self

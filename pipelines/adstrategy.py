@@ -35,10 +35,37 @@ FIELDS: dict[str, type] = {
 }
 
 
-def _strategy(ads: bool, interstitial: bool, cooldown: int, cap: int, daily: int, rewarded: int,
-              open_cooldown: int, open_daily: int, delay: int, banner: bool, native: bool) -> dict[str, Any]:
-    return dict(zip(FIELDS, (ads, interstitial, cooldown, cap, daily, rewarded, open_cooldown, open_daily, delay,
-                             banner, native)))
+def _strategy(
+    ads: bool,
+    interstitial: bool,
+    cooldown: int,
+    cap: int,
+    daily: int,
+    rewarded: int,
+    open_cooldown: int,
+    open_daily: int,
+    delay: int,
+    banner: bool,
+    native: bool,
+) -> dict[str, Any]:
+    return dict(
+        zip(
+            FIELDS,
+            (
+                ads,
+                interstitial,
+                cooldown,
+                cap,
+                daily,
+                rewarded,
+                open_cooldown,
+                open_daily,
+                delay,
+                banner,
+                native,
+            ),
+        )
+    )
 
 
 # Shipped defaults: new users see no interstitials in their first sessions; power users fewer
@@ -65,15 +92,20 @@ def validate(strategy: dict[str, Any]) -> dict[str, Any]:
             details[key] = "is managed by the server"
         elif expected is bool and not isinstance(value, bool):
             details[key] = "must be a boolean"
-        elif expected is int and (isinstance(value, bool) or not isinstance(value, int) or
-                                  not 0 <= value <= MAX_SETTING):
+        elif expected is int and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SETTING
+        ):
             details[key] = f"must be an integer from 0 to {MAX_SETTING}"
-        elif expected is None and (not isinstance(value, (bool, int, float, str)) or
-                                   (isinstance(value, str) and len(value) > 255) or
-                                   (isinstance(value, int) and not -MAX_EXTRA_INT <= value <= MAX_EXTRA_INT) or
-                                   not 0 < len(key) <= 64):
-            details[key] = ("extra keys must be a boolean, a number (integers within 64 bits) or a string "
-                            "of at most 255 characters")
+        elif expected is None and (
+            not isinstance(value, (bool, int, float, str))
+            or (isinstance(value, str) and len(value) > 255)
+            or (isinstance(value, int) and not -MAX_EXTRA_INT <= value <= MAX_EXTRA_INT)
+            or not 0 < len(key) <= 64
+        ):
+            details[key] = (
+                "extra keys must be a boolean, a number (integers within 64 bits) or a string "
+                "of at most 255 characters"
+            )
     if len([k for k in strategy if k not in FIELDS]) > MAX_EXTRA_KEYS:
         details["strategy"] = f"at most {MAX_EXTRA_KEYS} extra keys"
     if details:
@@ -98,7 +130,9 @@ async def for_segment(app_id: int, segment: str) -> dict[str, Any]:
     return resolve(segment, await AdStrategy.get_or_none(app_id=app_id, segment=segment))
 
 
-async def update(app_id: int, segment: str, strategy: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+async def update(
+    app_id: int, segment: str, strategy: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Merge `strategy` into the segment's overrides and, if anything changed, bump its config_version.
     Returns the effective strategy and {key: {"before", "after"}}."""
     validate(strategy)
@@ -107,10 +141,14 @@ async def update(app_id: int, segment: str, strategy: dict[str, Any]) -> tuple[d
         # concurrent first changes of a segment queue on its lock instead of both inserting it.
         await conn.execute_query(
             "INSERT INTO ad_strategies (app_id, segment, strategy, config_version, updated_at) "
-            "VALUES ($1, $2, '{}'::jsonb, 1, now()) ON CONFLICT (app_id, segment) DO NOTHING", [app_id, segment])
+            "VALUES ($1, $2, '{}'::jsonb, 1, now()) ON CONFLICT (app_id, segment) DO NOTHING",
+            [app_id, segment],
+        )
         override = await AdStrategy.select_for_update().get(app_id=app_id, segment=segment)
         before = resolve(segment, override)
-        changed = {k: v for k, v in strategy.items() if before.get(k) != v or type(before.get(k)) is not type(v)}
+        changed = {
+            k: v for k, v in strategy.items() if before.get(k) != v or type(before.get(k)) is not type(v)
+        }
         if not changed:  # nothing changes: the version stays, SDKs need not refetch
             return before, {}
         override.strategy = {**override.strategy, **changed}

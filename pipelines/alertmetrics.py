@@ -35,9 +35,21 @@ CHURN_SEEN_DAYS, CHURN_GONE_DAYS = 60, 30
 # A percentage equal to the threshold must fire though float arithmetic lands a hair below it.
 TOLERANCE = 1e-9
 
-LABELS = {"dau": "DAU", "new_users": "New users", "events": "Events", "ad_watches": "Ad watches",
-          "purchases": "Purchases", "crash_rate": "Crash rate", "churn_rate": "Churn rate"}
-SUM_COLUMNS = {"new_users": "new_devices", "events": "events", "ad_watches": "ad_watches", "purchases": "purchases"}
+LABELS = {
+    "dau": "DAU",
+    "new_users": "New users",
+    "events": "Events",
+    "ad_watches": "Ad watches",
+    "purchases": "Purchases",
+    "crash_rate": "Crash rate",
+    "churn_rate": "Churn rate",
+}
+SUM_COLUMNS = {
+    "new_users": "new_devices",
+    "events": "events",
+    "ad_watches": "ad_watches",
+    "purchases": "purchases",
+}
 
 CRASH_RATE = """
 WITH active AS (
@@ -112,8 +124,9 @@ def format_value(metric: str, value: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def describe(metric: str, condition: str, threshold: float, current: float, previous: float,
-             window: Window) -> str:
+def describe(
+    metric: str, condition: str, threshold: float, current: float, previous: float, window: Window
+) -> str:
     """The human message of a firing, e.g. `DAU dropped by 30.0% (1,000 -> 700) on 2026-03-19 (threshold 20%)`."""
     label, now, before = LABELS[metric], format_value(metric, current), format_value(metric, previous)
     span = f"on {window.label()}" if window.days == 1 else f"in {window.label()}"
@@ -128,18 +141,34 @@ def describe(metric: str, condition: str, threshold: float, current: float, prev
 async def metric_value(conn: asyncpg.Connection, app_id: int, metric: str, window: Window) -> float:
     """The metric's value for the app in the window (module docstring)."""
     if metric == "dau":
-        total = await conn.fetchval("SELECT coalesce(sum(active_devices), 0)::float8 FROM app_daily "
-                                    "WHERE app_id = $1 AND day >= $2 AND day < $3", app_id, window.start, window.end)
+        total = await conn.fetchval(
+            "SELECT coalesce(sum(active_devices), 0)::float8 FROM app_daily "
+            "WHERE app_id = $1 AND day >= $2 AND day < $3",
+            app_id,
+            window.start,
+            window.end,
+        )
         return total / window.days
     if metric in SUM_COLUMNS:
-        return await conn.fetchval(f"SELECT coalesce(sum({SUM_COLUMNS[metric]}), 0)::float8 FROM app_daily "
-                                   "WHERE app_id = $1 AND day >= $2 AND day < $3", app_id, window.start, window.end)
+        return await conn.fetchval(
+            f"SELECT coalesce(sum({SUM_COLUMNS[metric]}), 0)::float8 FROM app_daily "
+            "WHERE app_id = $1 AND day >= $2 AND day < $3",
+            app_id,
+            window.start,
+            window.end,
+        )
     if metric == "crash_rate":
-        row = await conn.fetchrow(CRASH_RATE, app_id, window.start, window.end, midnight(window.start),
-                                  midnight(window.end))
+        row = await conn.fetchrow(
+            CRASH_RATE, app_id, window.start, window.end, midnight(window.start), midnight(window.end)
+        )
         return row["crashed"] / row["active"] if row["active"] else 0.0
     if metric == "churn_rate":
-        row = await conn.fetchrow(CHURN_RATE, app_id, window.end - timedelta(days=CHURN_SEEN_DAYS),
-                                  window.end - timedelta(days=CHURN_GONE_DAYS), window.end)
+        row = await conn.fetchrow(
+            CHURN_RATE,
+            app_id,
+            window.end - timedelta(days=CHURN_SEEN_DAYS),
+            window.end - timedelta(days=CHURN_GONE_DAYS),
+            window.end,
+        )
         return row["churned"] / row["seen"] if row["seen"] else 0.0
     raise ValueError(f"unknown metric {metric!r}")

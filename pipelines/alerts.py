@@ -48,7 +48,7 @@ MAX_EMAILS = 10
 HISTORY_LIMIT = 50
 MAX_COUNT_THRESHOLD = 1e12
 MAX_PERCENT_THRESHOLD = 1e6
-EMAIL_FORBIDDEN = set(" \t\r\n,;<>()[]\\\"")
+EMAIL_FORBIDDEN = set(' \t\r\n,;<>()[]\\"')
 CHANNEL_KEYS = {"email": {"emails"}, "webhook": {"url"}, "dashboard": set()}
 
 
@@ -61,18 +61,27 @@ def check_threshold(metric: str, condition: str, threshold: float) -> None:
         raise BadRequest("Invalid alert", {"threshold": "must be a finite number"})
     if condition in RELATIVE_CONDITIONS:
         if threshold <= 0:
-            raise BadRequest("Invalid alert", {"threshold": f"{condition} takes a percentage above 0 (20 = 20%)"})
+            raise BadRequest(
+                "Invalid alert", {"threshold": f"{condition} takes a percentage above 0 (20 = 20%)"}
+            )
         if condition == "drops_by" and threshold > 100:
             raise BadRequest("Invalid alert", {"threshold": "drops_by takes a percentage of at most 100"})
         if threshold > MAX_PERCENT_THRESHOLD:
             raise BadRequest("Invalid alert", {"threshold": f"at most {MAX_PERCENT_THRESHOLD:g} (percent)"})
     elif metric in RATE_METRICS:
         if not 0 <= threshold <= 1:
-            raise BadRequest("Invalid alert", {"threshold": f"{metric} is a fraction: {condition} takes a "
-                                                            "threshold between 0 and 1 (0.05 = 5%)"})
+            raise BadRequest(
+                "Invalid alert",
+                {
+                    "threshold": f"{metric} is a fraction: {condition} takes a "
+                    "threshold between 0 and 1 (0.05 = 5%)"
+                },
+            )
     elif not 0 <= threshold <= MAX_COUNT_THRESHOLD:
-        raise BadRequest("Invalid alert", {"threshold": f"{condition} takes a number between 0 and "
-                                                        f"{MAX_COUNT_THRESHOLD:g} for {metric}"})
+        raise BadRequest(
+            "Invalid alert",
+            {"threshold": f"{condition} takes a number between 0 and {MAX_COUNT_THRESHOLD:g} for {metric}"},
+        )
 
 
 def _valid_email(value: Any) -> str | None:
@@ -85,15 +94,18 @@ def _valid_email(value: Any) -> str | None:
         return None
 
 
-async def channel_config(channel: str, config: dict[str, Any], allow_private: bool,
-                         secret: str | None = None) -> tuple[dict[str, Any], str | None]:
+async def channel_config(
+    channel: str, config: dict[str, Any], allow_private: bool, secret: str | None = None
+) -> tuple[dict[str, Any], str | None]:
     """The config to store for `channel` and, for a webhook given no `secret` to keep, its new secret
     (to answer once); 400 for unknown keys, bad addresses, or a refused webhook URL."""
     unknown = sorted(set(config) - CHANNEL_KEYS[channel])
     if unknown:
         allowed = ", ".join(sorted(CHANNEL_KEYS[channel])) or "no keys"
-        raise BadRequest("Invalid alert", {f"channel_config.{unknown[0]}": f"unknown key for the {channel} "
-                                                                           f"channel (it takes {allowed})"})
+        raise BadRequest(
+            "Invalid alert",
+            {f"channel_config.{unknown[0]}": f"unknown key for the {channel} channel (it takes {allowed})"},
+        )
     if channel == "dashboard":
         return {}, None
     if channel == "email":
@@ -101,12 +113,19 @@ async def channel_config(channel: str, config: dict[str, Any], allow_private: bo
             return {}, None
         emails = config["emails"]
         if not isinstance(emails, list) or not 1 <= len(emails) <= MAX_EMAILS:
-            raise BadRequest("Invalid alert", {"channel_config.emails": f"a list of 1..{MAX_EMAILS} email "
-                                                                        "addresses (omit it for the org's admins)"})
+            raise BadRequest(
+                "Invalid alert",
+                {
+                    "channel_config.emails": f"a list of 1..{MAX_EMAILS} email "
+                    "addresses (omit it for the org's admins)"
+                },
+            )
         valid = [_valid_email(e) for e in emails]
         for i, email in enumerate(valid):
             if email is None:
-                raise BadRequest("Invalid alert", {f"channel_config.emails.{i}": "must be a valid email address"})
+                raise BadRequest(
+                    "Invalid alert", {f"channel_config.emails.{i}": "must be a valid email address"}
+                )
         return {"emails": list(dict.fromkeys(e for e in valid if e))}, None
     url = config.get("url")
     if not isinstance(url, str) or not url:
@@ -181,19 +200,22 @@ async def get_rule(org_id: int, rule_id: int, app_id: int | None = None) -> Aler
     return await apps.get_app_object(AlertRule, org_id, rule_id, app_id, "Alert")
 
 
-async def create_rule(org_id: int, app_id: int, values: dict[str, Any], allow_private: bool
-                      ) -> tuple[AlertRule, str | None]:
+async def create_rule(
+    org_id: int, app_id: int, values: dict[str, Any], allow_private: bool
+) -> tuple[AlertRule, str | None]:
     """Create a rule (at most MAX_PER_APP per app); returns it and its webhook secret, if one was made."""
     app = await apps.get_app(org_id, app_id)
     values = {"compare_window": "day", "channel": "dashboard", "channel_config": {}, **values}
     check_threshold(values["metric"], values["condition"], values["threshold"])
-    values["channel_config"], secret = await channel_config(values["channel"], values["channel_config"],
-                                                            allow_private)
+    values["channel_config"], secret = await channel_config(
+        values["channel"], values["channel_config"], allow_private
+    )
     return await apps.create_capped(AlertRule, app, MAX_PER_APP, "alert rules", **values), secret
 
 
-async def update_rule(org_id: int, rule_id: int, app_id: int | None, changes: dict[str, Any], allow_private: bool
-                      ) -> tuple[AlertRule, dict[str, Any], str | None]:
+async def update_rule(
+    org_id: int, rule_id: int, app_id: int | None, changes: dict[str, Any], allow_private: bool
+) -> tuple[AlertRule, dict[str, Any], str | None]:
     """Change any field; the result is checked as a whole. A webhook keeps its secret while it stays a
     webhook; switching to the webhook channel makes a new one (returned). Changing the channel without
     a channel_config resets it to {}."""
@@ -210,8 +232,10 @@ async def update_rule(org_id: int, rule_id: int, app_id: int | None, changes: di
     if not diff:
         return rule, {}, None
     record = await apps.save_changes(rule, diff)
-    record = {side: {k: _without_secret(v) if k == "channel_config" else v for k, v in values.items()}
-              for side, values in record.items()}
+    record = {
+        side: {k: _without_secret(v) if k == "channel_config" else v for k, v in values.items()}
+        for side, values in record.items()
+    }
     return rule, record, secret
 
 
@@ -226,7 +250,9 @@ async def delete_rule(org_id: int, rule_id: int, app_id: int | None) -> AlertRul
 
 
 async def apps_with_active_rules() -> list[int]:
-    ids = await AlertRule.filter(is_active=True).distinct().order_by("app_id").values_list("app_id", flat=True)
+    ids = (
+        await AlertRule.filter(is_active=True).distinct().order_by("app_id").values_list("app_id", flat=True)
+    )
     return list(ids)
 
 
@@ -247,28 +273,43 @@ async def evaluate_app(settings: Settings, app_id: int, today: date | None = Non
     return result
 
 
-async def evaluate_rule(settings: Settings, app: App, rule: AlertRule, today: date,
-                        values: dict[tuple[str, Window], float]) -> tuple[bool, bool]:
+async def evaluate_rule(
+    settings: Settings, app: App, rule: AlertRule, today: date, values: dict[tuple[str, Window], float]
+) -> tuple[bool, bool]:
     """(whether the condition holds, whether a notification succeeded now); `values` caches the app's
     metric values by window."""
     current_window, previous_window = alertmetrics.windows(rule.compare_window, today)
     async with raw_connection() as conn:
         for window in (current_window, previous_window):
             if (rule.metric, window) not in values:
-                values[rule.metric, window] = await alertmetrics.metric_value(conn, app.id, rule.metric, window)
+                values[rule.metric, window] = await alertmetrics.metric_value(
+                    conn, app.id, rule.metric, window
+                )
         current, previous = values[rule.metric, current_window], values[rule.metric, previous_window]
-        await conn.execute("UPDATE alert_rules SET last_value = $2, last_evaluated_at = now() WHERE id = $1",
-                           rule.id, current)
+        await conn.execute(
+            "UPDATE alert_rules SET last_value = $2, last_evaluated_at = now() WHERE id = $1",
+            rule.id,
+            current,
+        )
         if not alertmetrics.condition_holds(rule.condition, rule.threshold, current, previous):
             return False, False
-        message = alertmetrics.describe(rule.metric, rule.condition, rule.threshold, current, previous,
-                                        current_window)
+        message = alertmetrics.describe(
+            rule.metric, rule.condition, rule.threshold, current, previous, current_window
+        )
         await conn.execute(
             "INSERT INTO alert_history (rule_id, app_id, window_start, window_end, value, previous_value, message, "
             "channel, notified_at, attempts, fired_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, now()) "
             "ON CONFLICT (rule_id, window_start, window_end) DO NOTHING",
-            rule.id, app.id, current_window.start, current_window.end, current, previous, message, rule.channel,
-            utcnow() if rule.channel == "dashboard" else None)
+            rule.id,
+            app.id,
+            current_window.start,
+            current_window.end,
+            current,
+            previous,
+            message,
+            rule.channel,
+            utcnow() if rule.channel == "dashboard" else None,
+        )
     return True, await notify(settings, app, rule, current_window)
 
 
@@ -279,14 +320,22 @@ async def notify(settings: Settings, app: App, rule: AlertRule, window: Window) 
         row = await conn.fetchrow(
             "SELECT id, window_start, window_end, value, previous_value, message, fired_at FROM alert_history "
             "WHERE rule_id = $1 AND window_start = $2 AND window_end = $3 AND notified_at IS NULL AND attempts < $4 "
-            "FOR UPDATE SKIP LOCKED", rule.id, window.start, window.end, MAX_ATTEMPTS)
+            "FOR UPDATE SKIP LOCKED",
+            rule.id,
+            window.start,
+            window.end,
+            MAX_ATTEMPTS,
+        )
         if row is None:
             return False
         error = await deliver(settings, app, rule, dict(row))
         await conn.execute(
             "UPDATE alert_history SET attempts = attempts + 1, channel = $3, error = $2, "
             "notified_at = CASE WHEN $2::text IS NULL THEN now() END WHERE id = $1",
-            row["id"], error, rule.channel)
+            row["id"],
+            error,
+            rule.channel,
+        )
     if error is not None:
         log.warning("alert.notify_failed", rule_id=rule.id, app_id=app.id, channel=rule.channel, error=error)
     return error is None
@@ -301,7 +350,9 @@ async def deliver(settings: Settings, app: App, rule: AlertRule, fired: dict[str
             return await _send_webhook(settings, app, rule, fired)
         return None
     except (BadRequest, ServiceUnavailable) as exc:
-        return exc.message if not exc.details else f"{exc.message}: {'; '.join(map(str, exc.details.values()))}"
+        return (
+            exc.message if not exc.details else f"{exc.message}: {'; '.join(map(str, exc.details.values()))}"
+        )
     except Exception as exc:  # recorded on the row, so the app's other rules still go out
         log.exception("alert.deliver_crashed", rule_id=rule.id, channel=rule.channel)
         return f"Internal error ({type(exc).__name__})"
@@ -314,8 +365,9 @@ def _one_line(text: str) -> str:
 
 async def _org_admin_emails(org_id: int) -> list[str]:
     async with raw_connection() as conn:
-        rows = await conn.fetch("SELECT email FROM users WHERE org_id = $1 AND role IN ('owner', 'admin') "
-                                "ORDER BY id", org_id)
+        rows = await conn.fetch(
+            "SELECT email FROM users WHERE org_id = $1 AND role IN ('owner', 'admin') ORDER BY id", org_id
+        )
     return [r["email"] for r in rows]
 
 
@@ -329,9 +381,10 @@ async def _send_email(settings: Settings, app: App, rule: AlertRule, fired: dict
     message["Subject"] = _one_line(f"[Vaimanasoft] {rule.name} ({app.name})")
     link = f"\n\n{settings.PUBLIC_URL.rstrip('/')}" if settings.PUBLIC_URL else ""
     message.set_content(
-        f"Alert \"{rule.name}\" fired for {app.name} ({app.package_name}).\n\n{fired['message']}\n\n"
+        f'Alert "{rule.name}" fired for {app.name} ({app.package_name}).\n\n{fired["message"]}\n\n'
         f"Window: {fired['window_start'].isoformat()} to {fired['window_end'].isoformat()} (UTC, end exclusive)"
-        f"{link}\n")
+        f"{link}\n"
+    )
     await outbound.send_email(settings, message)
 
 
@@ -343,8 +396,14 @@ def webhook_payload(app: App, rule: AlertRule, fired: dict[str, Any]) -> dict[st
         "app_id": app.id,
         "created_at": iso(fired["fired_at"]),
         "data": {
-            "rule": {"id": rule.id, "name": rule.name, "metric": rule.metric, "condition": rule.condition,
-                     "threshold": rule.threshold, "compare_window": rule.compare_window},
+            "rule": {
+                "id": rule.id,
+                "name": rule.name,
+                "metric": rule.metric,
+                "condition": rule.condition,
+                "threshold": rule.threshold,
+                "compare_window": rule.compare_window,
+            },
             "value": fired["value"],
             "previous_value": fired["previous_value"],
             "window_start": fired["window_start"].isoformat(),
@@ -357,7 +416,12 @@ def webhook_payload(app: App, rule: AlertRule, fired: dict[str, Any]) -> dict[st
 async def _send_webhook(settings: Settings, app: App, rule: AlertRule, fired: dict[str, Any]) -> str | None:
     payload = webhook_payload(app, rule, fired)
     delivery = await outbound.post_signed(
-        rule.channel_config["url"], orjson.dumps(payload), secret=rule.channel_config["secret"],
-        message_id=payload["id"], event="alert.fired", timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-        allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS)
+        rule.channel_config["url"],
+        orjson.dumps(payload),
+        secret=rule.channel_config["secret"],
+        message_id=payload["id"],
+        event="alert.fired",
+        timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+        allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+    )
     return None if delivery.ok else f"Webhook answered {delivery.status_code}"

@@ -97,11 +97,14 @@ def funnel_sql(steps: int) -> str:
         query = f"""
         SELECT s.*, CASE WHEN (s.m & {1 << (j - 1)}) <> 0 AND s.t - s.p{j - 1} <= $4 THEN s.p{j - 1} END AS c{j}
         FROM (SELECT q.*, max(q.c{j - 1}) OVER ({window}) AS p{j - 1} FROM ({query}) q) s"""
-    firsts = ",\n            ".join(f"min(t) FILTER (WHERE c{j} IS NOT NULL) AS f{j}" for j in range(1, steps + 1))
+    firsts = ",\n            ".join(
+        f"min(t) FILTER (WHERE c{j} IS NOT NULL) AS f{j}" for j in range(1, steps + 1)
+    )
     counts = ",\n    ".join(f"count(f{j}) AS n{j}" for j in range(1, steps + 1))
     medians = ",\n    ".join(
         f"percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM f{j} - f{j - 1})) AS m{j}"
-        for j in range(2, steps + 1))
+        for j in range(2, steps + 1)
+    )
     return f"""
 SELECT {counts},
     {medians}
@@ -115,27 +118,32 @@ FROM (
 WHERE f1 IS NOT NULL"""
 
 
-async def funnel(org_id: int, app_id: int, steps: list[str], period: Period, window_hours: int) -> dict[str, Any]:
+async def funnel(
+    org_id: int, app_id: int, steps: list[str], period: Period, window_hours: int
+) -> dict[str, Any]:
     """Devices per step with conversions from the previous step and from the start (fractions; step 1
     is 1.0) and the median seconds from the previous step."""
     await apps.get_app(org_id, app_id)
     async with raw_connection() as conn, conn.transaction():
         await conn.execute(SESSION)
-        row = await conn.fetchrow(funnel_sql(len(steps)), app_id, period.since, period.until,
-                                  timedelta(hours=window_hours), steps)
+        row = await conn.fetchrow(
+            funnel_sql(len(steps)), app_id, period.since, period.until, timedelta(hours=window_hours), steps
+        )
     out: list[dict[str, Any]] = []
     first = row["n1"]
     for j, event in enumerate(steps, start=1):
         count = row[f"n{j}"]
         previous = row[f"n{j - 1}"] if j > 1 else count
         median = row[f"m{j}"] if j > 1 else None
-        out.append({
-            "event": event,
-            "count": count,
-            "conversion_from_previous": 1.0 if j == 1 else _fraction(count, previous),
-            "conversion_from_start": 1.0 if j == 1 else _fraction(count, first),
-            "median_seconds_from_previous": round(float(median), 3) if median is not None else None,
-        })
+        out.append(
+            {
+                "event": event,
+                "count": count,
+                "conversion_from_previous": 1.0 if j == 1 else _fraction(count, previous),
+                "conversion_from_start": 1.0 if j == 1 else _fraction(count, first),
+                "median_seconds_from_previous": round(float(median), 3) if median is not None else None,
+            }
+        )
     return {"steps": out}
 
 
@@ -174,8 +182,9 @@ def monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-async def retention(org_id: int, app_id: int, weeks: int, event: str | None, today: date | None = None
-                    ) -> dict[str, Any]:
+async def retention(
+    org_id: int, app_id: int, weeks: int, event: str | None, today: date | None = None
+) -> dict[str, Any]:
     """`weeks` weekly cohorts, oldest first, with size and day 1/7/14/30 rates."""
     await apps.get_app(org_id, app_id)
     today = today or utcnow().date()
@@ -256,16 +265,24 @@ LIMIT $6
 """
 
 
-async def paths(org_id: int, app_id: int, start_event: str, depth: int, limit: int, period: Period
-                ) -> dict[str, Any]:
+async def paths(
+    org_id: int, app_id: int, start_event: str, depth: int, limit: int, period: Period
+) -> dict[str, Any]:
     """The `limit` most common paths from the first `start_event` of each device."""
     await apps.get_app(org_id, app_id)
     async with raw_connection() as conn, conn.transaction():
         await conn.execute(SESSION)
-        rows = await conn.fetch(PATHS, app_id, period.since, period.until, start_event, depth, limit,
-                                depth * 2 + 2)
-    return {"paths": [
-        {"path": list(r["path"]), "count": r["devices"], "share": _fraction(r["devices"], r["starters"]),
-         "converted": r["converted"]}
-        for r in rows
-    ]}
+        rows = await conn.fetch(
+            PATHS, app_id, period.since, period.until, start_event, depth, limit, depth * 2 + 2
+        )
+    return {
+        "paths": [
+            {
+                "path": list(r["path"]),
+                "count": r["devices"],
+                "share": _fraction(r["devices"], r["starters"]),
+                "converted": r["converted"],
+            }
+            for r in rows
+        ]
+    }

@@ -125,7 +125,9 @@ async def delete_app(redis: Redis, org_id: int, app_id: int) -> dict[str, int]:
         for table in ("revenue_events", "device_days", "app_daily", "app_daily_events", "app_daily_revenue"):
             await conn.execute_query(f"DELETE FROM {table} WHERE app_id = $1", [app.id])
         await app.delete()  # devices and ad strategies cascade
-        await conn.execute_query("DELETE FROM app_countries WHERE app_id = $1", [app.id])  # after the devices' triggers
+        await conn.execute_query(
+            "DELETE FROM app_countries WHERE app_id = $1", [app.id]
+        )  # after the devices' triggers
         # Their quota slots are free again.
         await conn.execute_query(
             "UPDATE orgs SET device_count = GREATEST(0, device_count - $2) WHERE id = $1", [org_id, devices]

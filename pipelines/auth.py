@@ -30,8 +30,15 @@ def valid_email(value: str) -> str:
     """Lower-cased email, or ValueError."""
     value = value.strip().lower()
     local, at, domain = value.partition("@")
-    if (not at or not local or "@" in domain or "." not in domain or " " in value or domain.startswith(".")
-            or domain.endswith(".")):
+    if (
+        not at
+        or not local
+        or "@" in domain
+        or "." not in domain
+        or " " in value
+        or domain.startswith(".")
+        or domain.endswith(".")
+    ):
         raise ValueError("must be a valid email address")
     return value
 
@@ -160,7 +167,9 @@ async def authenticate(email: str, password: str) -> User:
 
 async def active_user(claims: TokenClaims) -> User:
     """The token's user as stored now (role changes and removal take effect at once)."""
-    user = await User.get_or_none(id=claims.user_id, org_id=claims.org_id, status="active").select_related("org")
+    user = await User.get_or_none(id=claims.user_id, org_id=claims.org_id, status="active").select_related(
+        "org"
+    )
     if user is None:
         raise Unauthorized("Invalid token")
     return user

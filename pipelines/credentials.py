@@ -32,7 +32,9 @@ def validate_service_account(data: dict[str, Any]) -> dict[str, Any]:
     try:
         key = load_pem_private_key(data["private_key"].encode(), password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm):
-        raise BadRequest("Not a Firebase service-account JSON", {"private_key": "not a PEM private key"}) from None
+        raise BadRequest(
+            "Not a Firebase service-account JSON", {"private_key": "not a PEM private key"}
+        ) from None
     # Google signs service-account tokens with RS256: any other key type could never send a push.
     if not isinstance(key, RSAPrivateKey):
         raise BadRequest("Not a Firebase service-account JSON", {"private_key": "must be an RSA private key"})

@@ -88,9 +88,15 @@ class Breakdown:
 
 BREAKDOWNS: dict[str, Breakdown] = {
     "segments": Breakdown(lambda org, app, days: dashboard.segment_counts(org, app), "segment", "count", ()),
-    "countries": Breakdown(lambda org, app, days: dashboard.countries(org, app), "country", "devices", ("limit",)),
-    "events_by_type": Breakdown(lambda org, app, days: dashboard.event_counts(org, app, days or DEFAULT_DAYS),
-                                "event_type", "count", ("days", "limit")),
+    "countries": Breakdown(
+        lambda org, app, days: dashboard.countries(org, app), "country", "devices", ("limit",)
+    ),
+    "events_by_type": Breakdown(
+        lambda org, app, days: dashboard.event_counts(org, app, days or DEFAULT_DAYS),
+        "event_type",
+        "count",
+        ("days", "limit"),
+    ),
 }
 METRICS = (*SERIES, *BREAKDOWNS)
 OPTION_RANGES = {"days": DAYS, "limit": LIMIT}
@@ -134,15 +140,21 @@ def _parse_widget(item: Any, where: str, problems: dict[str, str]) -> Widget | N
         problems[where] = "a widget is an object {type, metric, label, options}"
         return None
     found = len(problems)
-    kind, metric, label, options = item.get("type"), item.get("metric"), item.get("label"), item.get("options")
+    kind, metric, label, options = (
+        item.get("type"),
+        item.get("metric"),
+        item.get("label"),
+        item.get("options"),
+    )
     if kind not in TYPES:
         problems[f"{where}.type"] = f"one of {', '.join(TYPES)} (not {kind!r})"
     if metric not in METRICS:
         problems[f"{where}.metric"] = f"one of {', '.join(METRICS)} (not {metric!r})"
     elif kind in TYPES and kind not in metric_types(metric):
         what = "a series" if metric in SERIES else "a breakdown"
-        problems[f"{where}.type"] = (f"{metric} is {what}: shown as {' or '.join(metric_types(metric))} "
-                                     f"(not {kind})")
+        problems[f"{where}.type"] = (
+            f"{metric} is {what}: shown as {' or '.join(metric_types(metric))} (not {kind})"
+        )
     if label is not None:
         if not isinstance(label, str) or not 0 < len(label.strip()) <= MAX_LABEL:
             problems[f"{where}.label"] = f"text of 1..{MAX_LABEL} characters, or null"
@@ -182,7 +194,9 @@ def parse_widgets(items: list[Any]) -> list[Widget]:
 
 def stored_widgets(board: Dashboard) -> list[Widget]:
     """The dashboard's widgets as stored (validated and filled in when written)."""
-    return [Widget(w["type"], w["metric"], w.get("label"), dict(w.get("options") or {})) for w in board.widgets]
+    return [
+        Widget(w["type"], w["metric"], w.get("label"), dict(w.get("options") or {})) for w in board.widgets
+    ]
 
 
 # --- management ---------------------------------------------------------------------------------
@@ -214,12 +228,14 @@ async def create_dashboard(org_id: int, app_id: int, name: str, widgets: list[An
     already: 400, nothing stored)."""
     app = await apps.get_app(org_id, app_id)
     parsed = parse_widgets(widgets)
-    return await apps.create_capped(Dashboard, app, MAX_PER_APP, "dashboards", name=name,
-                                    widgets=[w.body() for w in parsed])
+    return await apps.create_capped(
+        Dashboard, app, MAX_PER_APP, "dashboards", name=name, widgets=[w.body() for w in parsed]
+    )
 
 
-async def update_dashboard(org_id: int, dashboard_id: int, app_id: int | None, changes: dict[str, Any]
-                           ) -> tuple[Dashboard, dict[str, Any]]:
+async def update_dashboard(
+    org_id: int, dashboard_id: int, app_id: int | None, changes: dict[str, Any]
+) -> tuple[Dashboard, dict[str, Any]]:
     """Change the name and/or replace the widgets; returns the dashboard and {before, after} of what changed."""
     board = await get_dashboard(org_id, dashboard_id, app_id)
     if "widgets" in changes:
@@ -256,14 +272,22 @@ def _kpi(widget: Widget, current: list[asyncpg.Record], before: list[asyncpg.Rec
         value, previous = value / days, previous / days
     change = float((value - previous) / previous) if previous else None
     mean = widget.metric in AVERAGED
-    return {"value": _number(widget.metric, value, mean), "previous": _number(widget.metric, previous, mean),
-            "change": change, "days": days}
+    return {
+        "value": _number(widget.metric, value, mean),
+        "previous": _number(widget.metric, previous, mean),
+        "change": change,
+        "days": days,
+    }
 
 
 def _series(widget: Widget, rows: list[asyncpg.Record]) -> dict[str, Any]:
     value_of = SERIES[widget.metric]
-    return {"series": [{"date": r["day"].isoformat(), "value": _number(widget.metric, Decimal(value_of(r)))}
-                       for r in rows]}
+    return {
+        "series": [
+            {"date": r["day"].isoformat(), "value": _number(widget.metric, Decimal(value_of(r)))}
+            for r in rows
+        ]
+    }
 
 
 def _breakdown(widget: Widget, rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -61,16 +61,28 @@ def check_rules(rules: list[dict[str, Any]]) -> None:
         field, operator, value = rule.get("field"), rule.get("operator"), rule.get("value")
         if field in NUMBER_FIELDS:
             if operator not in NUMBER_OPERATORS:
-                raise BadRequest("Invalid segment", {where: f"{field} is a number: the operator must be one of "
-                                                            f"{', '.join(NUMBER_OPERATORS)} (not {operator!r})"})
+                raise BadRequest(
+                    "Invalid segment",
+                    {
+                        where: f"{field} is a number: the operator must be one of "
+                        f"{', '.join(NUMBER_OPERATORS)} (not {operator!r})"
+                    },
+                )
             if isinstance(value, bool) or not isinstance(value, int | float) or abs(value) > 1e12:
                 raise BadRequest("Invalid segment", {where: f"{field} takes a number value"})
         elif field in TEXT_FIELDS:
             if operator not in TEXT_OPERATORS:
-                raise BadRequest("Invalid segment", {where: f"{field} is text: the operator must be one of "
-                                                            f"eq, neq, contains (not {operator!r})"})
+                raise BadRequest(
+                    "Invalid segment",
+                    {
+                        where: f"{field} is text: the operator must be one of "
+                        f"eq, neq, contains (not {operator!r})"
+                    },
+                )
             if not isinstance(value, str) or not 0 < len(value) <= 255:
-                raise BadRequest("Invalid segment", {where: f"{field} takes a text value of 1..255 characters"})
+                raise BadRequest(
+                    "Invalid segment", {where: f"{field} takes a text value of 1..255 characters"}
+                )
         else:
             known = ", ".join([*NUMBER_FIELDS, *TEXT_FIELDS])
             raise BadRequest("Invalid segment", {where: f"unknown field {field!r} (known: {known})"})
@@ -86,11 +98,15 @@ class CompiledRules:
     windowed: bool
 
     def select_members(self) -> str:
-        window = f"""
+        window = (
+            f"""
     LEFT JOIN LATERAL (
         SELECT sum(x.events) AS events, sum(x.sessions) AS sessions, sum(x.ad_watches) AS ad_watches
         FROM device_days x WHERE x.device_id = d.id AND x.day > {WINDOW}
-    ) w ON true""" if self.windowed else ""
+    ) w ON true"""
+            if self.windowed
+            else ""
+        )
         return f"SELECT d.id FROM devices d{window}\n    WHERE d.app_id = $1 AND ({self.condition})"
 
 
@@ -112,8 +128,9 @@ def compile_rules(rules: list[dict[str, Any]], logic: str) -> CompiledRules:
             else:
                 parts.append(f"{column} {'=' if operator == 'eq' else '<>'} lower({slot}::text)")
     joiner = " AND " if logic == "AND" else " OR "
-    return CompiledRules(joiner.join(f"({p})" for p in parts), args,
-                         any(r["field"] in WINDOWED for r in rules))
+    return CompiledRules(
+        joiner.join(f"({p})" for p in parts), args, any(r["field"] in WINDOWED for r in rules)
+    )
 
 
 # --- management ---------------------------------------------------------------------------------
@@ -153,8 +170,9 @@ async def create_segment(org_id: int, app_id: int, values: dict[str, Any]) -> Cu
     return await apps.create_capped(CustomSegment, app, MAX_PER_APP, "custom segments", **values)
 
 
-async def update_segment(org_id: int, segment_id: int, app_id: int | None, changes: dict[str, Any]
-                         ) -> tuple[CustomSegment, dict[str, Any]]:
+async def update_segment(
+    org_id: int, segment_id: int, app_id: int | None, changes: dict[str, Any]
+) -> tuple[CustomSegment, dict[str, Any]]:
     segment = await get_segment(org_id, segment_id, app_id)
     diff = apps.changed_fields(segment, changes)
     if not diff:
@@ -171,12 +189,16 @@ async def delete_segment(redis: Redis, org_id: int, segment_id: int, app_id: int
         await conn.execute("SELECT id FROM apps WHERE id = $1 FOR UPDATE", segment.app_id)  # type: ignore[attr-defined]
         flags = await conn.fetch(
             "SELECT flag_key FROM feature_flags WHERE app_id = $1 AND custom_segment_ids @> $2::jsonb ORDER BY id",
-            segment.app_id, f"[{segment.id}]")  # type: ignore[attr-defined]
+            segment.app_id,
+            f"[{segment.id}]",
+        )  # type: ignore[attr-defined]
         if flags:
             raise Conflict(f"Segment is targeted by flags: {', '.join(r['flag_key'] for r in flags)}")
         members = await conn.fetch(
             "DELETE FROM custom_segment_members m USING devices d WHERE m.segment_id = $1 AND d.id = m.device_id "
-            "RETURNING d.app_id, d.android_id", segment.id)
+            "RETURNING d.app_id, d.android_id",
+            segment.id,
+        )
         await conn.execute("DELETE FROM custom_segments WHERE id = $1", segment.id)
     await devicecache.drop(redis, [(r["app_id"], r["android_id"]) for r in members])
     return segment
@@ -189,13 +211,16 @@ async def recalculate(redis: Redis | None, segment_id: int) -> dict[str, Any]:
     """Store the segment's members as its rules select them now; returns {device_count, segment_id}.
     Devices that joined or left drop out of the flag-targeting cache."""
     async with raw_connection() as conn, conn.transaction():
-        row = await conn.fetchrow("SELECT app_id, logic, rules::text AS rules FROM custom_segments "
-                                  "WHERE id = $1 FOR UPDATE", segment_id)
+        row = await conn.fetchrow(
+            "SELECT app_id, logic, rules::text AS rules FROM custom_segments WHERE id = $1 FOR UPDATE",
+            segment_id,
+        )
         if row is None:
             raise NotFound("Segment not found")
         compiled = compile_rules(orjson.loads(row["rules"]), row["logic"])
         n = len(compiled.args) + 2  # the segment id's slot
-        changed = await conn.fetch(f"""
+        changed = await conn.fetch(
+            f"""
 WITH fresh AS (
     {compiled.select_members()}
 ), gone AS (
@@ -213,7 +238,11 @@ WITH fresh AS (
 )
 SELECT d.app_id, d.android_id FROM devices d
 WHERE d.id IN (SELECT device_id FROM gone UNION ALL SELECT device_id FROM joined)
-""", row["app_id"], *compiled.args, segment_id)
+""",
+            row["app_id"],
+            *compiled.args,
+            segment_id,
+        )
         count = await conn.fetchval("SELECT device_count FROM custom_segments WHERE id = $1", segment_id)
     if redis is not None and changed:
         await devicecache.drop(redis, [(r["app_id"], r["android_id"]) for r in changed])

@@ -92,7 +92,9 @@ DEVICE_COLUMNS = """d.id, d.app_id, d.android_id, d.brand, d.model, d.android_ve
     d.install_type, d.user_segment, d.sessions_count, d.ad_watches, d.purchases, d.purchase_revenue, d.ad_revenue,
     d.first_seen_at, d.last_seen_at, d.created_at"""
 
-DEVICE = f"SELECT {DEVICE_COLUMNS} FROM devices d JOIN apps a ON a.id = d.app_id WHERE d.id = $1 AND a.org_id = $2"
+DEVICE = (
+    f"SELECT {DEVICE_COLUMNS} FROM devices d JOIN apps a ON a.id = d.app_id WHERE d.id = $1 AND a.org_id = $2"
+)
 
 LAST_EVENTS = """
 SELECT id, event_type, event_data::text AS event_data, created_at, received_at, event_id::text AS event_id
@@ -191,11 +193,17 @@ async def list_devices(org_id: int, app_id: int, query: DeviceFilter) -> dict[st
     async with raw_connection() as conn:
         # Unfiltered, the total is the app's devices as counted by the write paths (new devices per day).
         total = await conn.fetchval(
-            f"SELECT count(*) FROM devices d WHERE d.app_id = $1{condition}" if condition else APP_DEVICES, app_id, *args)
+            f"SELECT count(*) FROM devices d WHERE d.app_id = $1{condition}" if condition else APP_DEVICES,
+            app_id,
+            *args,
+        )
         rows = await conn.fetch(
             f"SELECT {DEVICE_COLUMNS} FROM devices d WHERE d.app_id = $1{condition} "
             f"ORDER BY d.id DESC LIMIT ${n} OFFSET ${n + 1}",
-            app_id, *args, query.limit, (query.page - 1) * query.limit,
+            app_id,
+            *args,
+            query.limit,
+            (query.page - 1) * query.limit,
         )
     return {
         "devices": [device_body(r) for r in rows],
@@ -236,7 +244,9 @@ def _day(value: date) -> str:
     return value.isoformat()
 
 
-async def daily_rows(conn: asyncpg.Connection, app_id: int, days: int, days_before: int = 0) -> list[asyncpg.Record]:
+async def daily_rows(
+    conn: asyncpg.Connection, app_id: int, days: int, days_before: int = 0
+) -> list[asyncpg.Record]:
     """The app's rollup per UTC day of the `days` days ending `days_before` days before today (0: the last
     `days` days), oldest first, zeros for days without data: day, active_devices, new_devices, events,
     ad_watches, purchases, ad_revenue, purchase_revenue."""
@@ -250,8 +260,12 @@ async def trends(org_id: int, app_id: int, days: int) -> list[dict[str, Any]]:
     async with raw_connection() as conn:
         rows = await daily_rows(conn, app_id, days)
     return [
-        {"date": _day(r["day"]), "active_devices": r["active_devices"], "new_devices": r["new_devices"],
-         "total_events": int(r["events"])}
+        {
+            "date": _day(r["day"]),
+            "active_devices": r["active_devices"],
+            "new_devices": r["new_devices"],
+            "total_events": int(r["events"]),
+        }
         for r in rows
     ]
 
@@ -279,7 +293,11 @@ async def revenue(org_id: int, app_id: int, days: int) -> dict[str, Any]:
     by: dict[str, list[dict[str, Any]]] = {name: [] for name in REVENUE_DIMENSIONS}
     for r in breakdown:
         by[r["dimension"]].append(
-            {r["dimension"]: r["value"] or None, "revenue": money(r["revenue"]), "impressions": int(r["impressions"])}
+            {
+                r["dimension"]: r["value"] or None,
+                "revenue": money(r["revenue"]),
+                "impressions": int(r["impressions"]),
+            }
         )
     return {
         "total": money(ad + purchase),
@@ -291,8 +309,12 @@ async def revenue(org_id: int, app_id: int, days: int) -> dict[str, Any]:
         "by_country": by["country"],
         "by_geo_tier": by["geo_tier"],
         "daily": [
-            {"date": _day(r["day"]), "ad_revenue": money(r["ad_revenue"]),
-             "purchase_revenue": money(r["purchase_revenue"]), "dau": r["active_devices"]}
+            {
+                "date": _day(r["day"]),
+                "ad_revenue": money(r["ad_revenue"]),
+                "purchase_revenue": money(r["purchase_revenue"]),
+                "dau": r["active_devices"],
+            }
             for r in daily
         ],
     }

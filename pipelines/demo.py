@@ -31,22 +31,65 @@ DAY_MS = 86_400_000
 FLUSH_EVENTS = 12_000  # events per store_batches call: ~1,500 session batches
 NEWEST_MS = 2 * 3_600_000  # the newest session starts at least this long before the run
 
-COUNTRIES = {"US": 18, "IN": 13, "BR": 8, "ID": 6, "DE": 5, "GB": 5, "MX": 4, "RU": 4, "FR": 4, "TR": 3,
-             "JP": 3, "PH": 3, "VN": 3, "KR": 2, "CA": 2, "IT": 2, "ES": 2, "PL": 2, "EG": 2, "NG": 2,
-             "PK": 2, "TH": 2, "AU": 1.5, "NL": 1, "SE": 0.5}
+COUNTRIES = {
+    "US": 18,
+    "IN": 13,
+    "BR": 8,
+    "ID": 6,
+    "DE": 5,
+    "GB": 5,
+    "MX": 4,
+    "RU": 4,
+    "FR": 4,
+    "TR": 3,
+    "JP": 3,
+    "PH": 3,
+    "VN": 3,
+    "KR": 2,
+    "CA": 2,
+    "IT": 2,
+    "ES": 2,
+    "PL": 2,
+    "EG": 2,
+    "NG": 2,
+    "PK": 2,
+    "TH": 2,
+    "AU": 1.5,
+    "NL": 1,
+    "SE": 0.5,
+}
 TIER1 = {"US", "GB", "DE", "CA", "AU", "JP", "KR", "FR", "NL", "SE"}
 TIER2 = {"BR", "MX", "RU", "TR", "IT", "ES", "PL", "TH"}
-PHONES = [("samsung", "Galaxy A54", 9), ("samsung", "Galaxy A14", 8), ("samsung", "Galaxy S23", 5),
-          ("samsung", "Galaxy S24 Ultra", 3), ("Xiaomi", "Redmi Note 12", 8), ("Xiaomi", "Redmi 13C", 6),
-          ("Xiaomi", "POCO X6", 3), ("Google", "Pixel 7a", 3), ("Google", "Pixel 8", 2),
-          ("OPPO", "A78", 4), ("vivo", "Y36", 4), ("realme", "C55", 4), ("motorola", "moto g84", 3),
-          ("OnePlus", "Nord CE 3", 2), ("TECNO", "Spark 20", 3), ("HUAWEI", "nova 11", 2)]
+PHONES = [
+    ("samsung", "Galaxy A54", 9),
+    ("samsung", "Galaxy A14", 8),
+    ("samsung", "Galaxy S23", 5),
+    ("samsung", "Galaxy S24 Ultra", 3),
+    ("Xiaomi", "Redmi Note 12", 8),
+    ("Xiaomi", "Redmi 13C", 6),
+    ("Xiaomi", "POCO X6", 3),
+    ("Google", "Pixel 7a", 3),
+    ("Google", "Pixel 8", 2),
+    ("OPPO", "A78", 4),
+    ("vivo", "Y36", 4),
+    ("realme", "C55", 4),
+    ("motorola", "moto g84", 3),
+    ("OnePlus", "Nord CE 3", 2),
+    ("TECNO", "Spark 20", 3),
+    ("HUAWEI", "nova 11", 2),
+]
 ANDROID = {"14": 30, "13": 26, "12": 18, "11": 12, "10": 8, "9": 4, "15": 2}
 INSTALL_TYPES = {"store": 62, "organic": 38}
 # (version, released this share of the history ago): later installs get newer versions.
 VERSIONS = [("1.4.0", 1.0), ("1.5.0", 0.6), ("1.6.1", 0.3), ("2.0.0", 0.1)]
-PRODUCTS = [("gems_small", 0.99, 50), ("starter_pack", 1.99, 25), ("no_ads", 2.99, 15),
-            ("gems_medium", 4.99, 20), ("vip_month", 9.99, 8), ("gems_large", 19.99, 5)]
+PRODUCTS = [
+    ("gems_small", 0.99, 50),
+    ("starter_pack", 1.99, 25),
+    ("no_ads", 2.99, 15),
+    ("gems_medium", 4.99, 20),
+    ("vip_month", 9.99, 8),
+    ("gems_large", 19.99, 5),
+]
 NETWORKS = {"admob": 50, "applovin": 30, "unity": 20}
 NETWORK_FACTOR = {"admob": 1.0, "applovin": 1.1, "unity": 0.85}
 ECPM_TIER1 = {"rewarded": 14.0, "interstitial": 9.0, "app_open": 6.0, "banner": 0.6}  # USD per 1,000
@@ -59,28 +102,51 @@ def _variants(event_type: str, weight: float, datas: list[dict[str, Any]]) -> li
 
 def _puzzle() -> list[tuple[str, str, float]]:
     levels = range(1, 61)
-    return [*_variants("screen_view", 30, [{"screen": s} for s in ("home", "level_map", "shop", "daily_reward")]),
-            *_variants("level_start", 18, [{"level": n} for n in levels]),
-            *_variants("level_complete", 12, [{"level": n, "stars": 1 + n % 3} for n in levels]),
-            *_variants("level_failed", 6, [{"level": n} for n in levels]),
-            *_variants("hint_used", 5, [{"hint": h} for h in ("shuffle", "reveal", "undo")])]
+    return [
+        *_variants("screen_view", 30, [{"screen": s} for s in ("home", "level_map", "shop", "daily_reward")]),
+        *_variants("level_start", 18, [{"level": n} for n in levels]),
+        *_variants("level_complete", 12, [{"level": n, "stars": 1 + n % 3} for n in levels]),
+        *_variants("level_failed", 6, [{"level": n} for n in levels]),
+        *_variants("hint_used", 5, [{"hint": h} for h in ("shuffle", "reveal", "undo")]),
+    ]
 
 
 def _runner() -> list[tuple[str, str, float]]:
     worlds = ("city", "desert", "jungle", "ice")
-    return [*_variants("screen_view", 28, [{"screen": s} for s in ("home", "garage", "shop", "leaderboard")]),
-            *_variants("run_start", 20, [{"world": w} for w in worlds]),
-            *_variants("run_end", 18, [{"world": w, "distance": 150 * (i + 1), "coins": 12 * (i + 1)}
-                                       for w in worlds for i in range(10)]),
-            *_variants("powerup_used", 8, [{"powerup": p} for p in ("magnet", "shield", "double_coins")]),
-            *_variants("character_unlocked", 1, [{"character": c} for c in ("ninja", "robot", "astronaut")])]
+    return [
+        *_variants("screen_view", 28, [{"screen": s} for s in ("home", "garage", "shop", "leaderboard")]),
+        *_variants("run_start", 20, [{"world": w} for w in worlds]),
+        *_variants(
+            "run_end",
+            18,
+            [
+                {"world": w, "distance": 150 * (i + 1), "coins": 12 * (i + 1)}
+                for w in worlds
+                for i in range(10)
+            ],
+        ),
+        *_variants("powerup_used", 8, [{"powerup": p} for p in ("magnet", "shield", "double_coins")]),
+        *_variants("character_unlocked", 1, [{"character": c} for c in ("ninja", "robot", "astronaut")]),
+    ]
 
 
 # (name, package, share of the devices, feature events, ad placements (placement, ad type))
-APPS = [("Puzzle Quest", "com.demo.puzzle", 0.6, _puzzle,
-         [("extra_moves", "rewarded"), ("level_end", "interstitial"), ("daily_bonus", "rewarded")]),
-        ("Road Runner", "com.demo.runner", 0.4, _runner,
-         [("revive", "rewarded"), ("run_end", "interstitial"), ("double_coins", "rewarded")])]
+APPS = [
+    (
+        "Puzzle Quest",
+        "com.demo.puzzle",
+        0.6,
+        _puzzle,
+        [("extra_moves", "rewarded"), ("level_end", "interstitial"), ("daily_bonus", "rewarded")],
+    ),
+    (
+        "Road Runner",
+        "com.demo.runner",
+        0.4,
+        _runner,
+        [("revive", "rewarded"), ("run_end", "interstitial"), ("double_coins", "rewarded")],
+    ),
+]
 
 # What the SDK's registration sends (pipelines.devices.UPDATE_DEVICE) without its last_seen_at = now():
 # the history ends when the device stopped using the app.
@@ -199,23 +265,34 @@ def summary(report: DemoReport, url: str) -> str:
     """What `vaimanasoft demo` prints: what was seeded (or that nothing was), and the login."""
     login = report.login
     if report.created:
-        lines = [f"demo organisation: {login.org_name} (org id {login.org_id}), seeded in {report.seconds:.1f} s",
-                 "apps: " + ", ".join(f"{package} (id {app_id})" for app_id, package in report.apps),
-                 f"devices: {report.devices:,}",
-                 f"events: {report.events:,}",
-                 f"ad impressions: {report.impressions:,}",
-                 "segments: " + ", ".join(f"{name} {n:,}" for name, n in report.segments.items())]
+        lines = [
+            f"demo organisation: {login.org_name} (org id {login.org_id}), seeded in {report.seconds:.1f} s",
+            "apps: " + ", ".join(f"{package} (id {app_id})" for app_id, package in report.apps),
+            f"devices: {report.devices:,}",
+            f"events: {report.events:,}",
+            f"ad impressions: {report.impressions:,}",
+            "segments: " + ", ".join(f"{name} {n:,}" for name, n in report.segments.items()),
+        ]
     else:
-        lines = [f"demo organisation: {login.org_name} (org id {login.org_id}) exists already; "
-                 + "nothing changed (--force-new seeds another)"]
+        lines = [
+            f"demo organisation: {login.org_name} (org id {login.org_id}) exists already; "
+            + "nothing changed (--force-new seeds another)"
+        ]
     password = login.password or "(changed since it was seeded)"
-    lines += [f"sign in at {url}  (API {url}/api/v4)", f"  email:    {login.email}", f"  password: {password}"]
+    lines += [
+        f"sign in at {url}  (API {url}/api/v4)",
+        f"  email:    {login.email}",
+        f"  password: {password}",
+    ]
     return "\n".join(lines)
 
 
 def demo_password(secret: str, email: str) -> str:
     """The demo owner's password, derived from SECRET_KEY so that a later run can print it again."""
-    return "demo-" + hmac.new(secret.encode(), f"vaimanasoft-demo:{email}".encode(), hashlib.sha256).hexdigest()[:16]
+    return (
+        "demo-"
+        + hmac.new(secret.encode(), f"vaimanasoft-demo:{email}".encode(), hashlib.sha256).hexdigest()[:16]
+    )
 
 
 async def find_demo(secret: str, email: str = DEMO_EMAIL) -> DemoLogin | None:
@@ -228,8 +305,9 @@ async def find_demo(secret: str, email: str = DEMO_EMAIL) -> DemoLogin | None:
     return DemoLogin(user.org.id, user.org.name, email, password if ok else None)
 
 
-async def seed_demo(options: DemoOptions, secret: str,
-                    progress: Callable[[int, int], None] | None = None) -> DemoReport:
+async def seed_demo(
+    options: DemoOptions, secret: str, progress: Callable[[int, int], None] | None = None
+) -> DemoReport:
     """Create the demo organisation and its history, unless it exists (then only report its login)."""
     email = DEMO_EMAIL
     existing = await find_demo(secret, email)
@@ -245,14 +323,19 @@ async def seed_demo(options: DemoOptions, secret: str,
     user = await auth.register("Demo Owner", email, password, DEMO_ORG, DEMO_PLAN)
     org_id: int = user.org_id  # type: ignore[attr-defined]
     apps = [await apps_pipeline.create_app(org_id, name, package) for name, package, *_ in APPS]
-    report = DemoReport(DemoLogin(org_id, DEMO_ORG, email, password), created=True,
-                        apps=[(a.id, a.package_name) for a in apps])
+    report = DemoReport(
+        DemoLogin(org_id, DEMO_ORG, email, password),
+        created=True,
+        apps=[(a.id, a.package_name) for a in apps],
+    )
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**32)
     now_ms = int(time.time() * 1000)
     plans = []
     for i, (app, spec) in enumerate(zip(apps, APPS)):
         rng = random.Random(f"{seed}:{spec[1]}")
-        share = options.devices - round(options.devices * APPS[0][2]) if i else round(options.devices * spec[2])
+        share = (
+            options.devices - round(options.devices * APPS[0][2]) if i else round(options.devices * spec[2])
+        )
         plans.append((app, rng, _plan_devices(rng, share, options, now_ms)))
     total = sum(n for _, _, plan in plans for n in (d[3] for d in plan))
     stored = [0, 0]
@@ -264,9 +347,12 @@ async def seed_demo(options: DemoOptions, secret: str,
 
     # One connection per app: a flush of many devices holds every partition lock of its app
     # (ingest.LOCK_PARTITIONS), so flushes of one app serialise anyway.
-    results = await asyncio.gather(*(
-        _store_app(app, org_id, rng, plan, APPS[i], now_ms, lambda n, i=i: report_progress(i, n))
-        for i, (app, rng, plan) in enumerate(plans)))
+    results = await asyncio.gather(
+        *(
+            _store_app(app, org_id, rng, plan, APPS[i], now_ms, lambda n, i=i: report_progress(i, n))
+            for i, (app, rng, plan) in enumerate(plans)
+        )
+    )
     report.events = sum(r[0] for r in results)
     report.impressions = sum(r[1] for r in results)
     report.devices = sum(len(plan) for *_, plan in plans)
@@ -320,8 +406,21 @@ def _plan_devices(rng: random.Random, count: int, options: DemoOptions, now_ms: 
         last = max(first, min(first + int(life * DAY_MS), latest))
         events = max(2, round(options.events_per_device * weight / 0.915 * rng.lognormvariate(-0.125, 0.5)))
         version = _version_at(releases, first if rng.random() < 0.3 else last)
-        plan.append((f"{rng.getrandbits(64):016x}", first, last, events, rng.random() < 0.06,
-                     phones[i][0], phones[i][1], androids[i], version, countries[i], installs[i]))
+        plan.append(
+            (
+                f"{rng.getrandbits(64):016x}",
+                first,
+                last,
+                events,
+                rng.random() < 0.06,
+                phones[i][0],
+                phones[i][1],
+                androids[i],
+                version,
+                countries[i],
+                installs[i],
+            )
+        )
     return plan
 
 
@@ -333,8 +432,15 @@ def _version_at(releases: list[tuple[int, str]], at_ms: int) -> str:
     return current
 
 
-async def _store_app(app: App, org_id: int, rng: random.Random, plan: list[Plan], spec: Any, now_ms: int,
-                     progress: Callable[[int], None]) -> tuple[int, int]:
+async def _store_app(
+    app: App,
+    org_id: int,
+    rng: random.Random,
+    plan: list[Plan],
+    spec: Any,
+    now_ms: int,
+    progress: Callable[[int], None],
+) -> tuple[int, int]:
     """Store one app's history, generating the next flush while the database stores the previous."""
     events = impressions = 0
     async with raw_connection() as conn:
@@ -365,8 +471,9 @@ async def _store_flush(conn: asyncpg.Connection, app_id: int, flush: _Flush) -> 
 SUFFIX = [f"{i:04x}" for i in range(256)]
 
 
-def _flushes(app_id: int, org_id: int, rng: random.Random, plan: list[Plan], spec: Any,
-             now_ms: int) -> Iterator[_Flush]:
+def _flushes(
+    app_id: int, org_id: int, rng: random.Random, plan: list[Plan], spec: Any, now_ms: int
+) -> Iterator[_Flush]:
     """The app's history in flushes of about FLUSH_EVENTS events; each device's events in one flush,
     one batch per session (session_start, then feature events, ad watches and purchases)."""
     _, _, _, make_catalog, placements = spec
@@ -377,8 +484,10 @@ def _flushes(app_id: int, org_id: int, rng: random.Random, plan: list[Plan], spe
     kinds += ads
     weights += [11 / len(ads)] * len(ads)
     free = list(weights)
-    kinds += [("purchase", orjson.dumps({"product_id": p, "amount": amount, "currency": "USD"}).decode(), None)
-              for p, amount, _ in PRODUCTS]
+    kinds += [
+        ("purchase", orjson.dumps({"product_id": p, "amount": amount, "currency": "USD"}).decode(), None)
+        for p, amount, _ in PRODUCTS
+    ]
     weights += [4.0 * w / 123 for *_, w in PRODUCTS]
     free += [0.0] * len(PRODUCTS)
     payer_cum, free_cum = _cumulative(weights), _cumulative(free)
@@ -409,7 +518,9 @@ def _flushes(app_id: int, org_id: int, rng: random.Random, plan: list[Plan], spe
                 if ad_type is not None:
                     shows.append((ad_type, t))
             if random_() < 0.3:  # banner impressions beside the session
-                shows += [("banner", start + int(random_() * (t - start + 1))) for _ in range(rng.randint(1, 2))]
+                shows += [
+                    ("banner", start + int(random_() * (t - start + 1))) for _ in range(rng.randint(1, 2))
+                ]
             if random_() < 0.08:
                 shows.append(("app_open", start))
             for ad_type, at in shows:
@@ -417,8 +528,14 @@ def _flushes(app_id: int, org_id: int, rng: random.Random, plan: list[Plan], spe
                 ecpm = ECPM_TIER1[ad_type] * geo * NETWORK_FACTOR[network] * rng.lognormvariate(0, 0.35)
                 for column, value in zip(imp, (aid, ad_type, network, ecpm, tier, country, float(at))):
                     column.append(value)
-            flush.batches.append({"app_id": app_id, "org_id": org_id, "events": events,
-                                  "received_ms": min(t + 500 + int(random_() * 20_000), now_ms)})
+            flush.batches.append(
+                {
+                    "app_id": app_id,
+                    "org_id": org_id,
+                    "events": events,
+                    "received_ms": min(t + 500 + int(random_() * 20_000), now_ms),
+                }
+            )
         for column, value in zip(flush.devices, (aid, brand, model, android, version, country, install)):
             column.append(value)
         flush.events += n

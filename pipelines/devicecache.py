@@ -35,11 +35,14 @@ DROP_CHUNK = 1000
 
 # KEYS[1] = the client's rate-limit log, KEYS[2] = the device's entry: the limiter's step, then
 # (when admitted) the entry, in one round trip.
-LIMITED_READ = SLIDING_LOG_STEP + """
+LIMITED_READ = (
+    SLIDING_LOG_STEP
+    + """
 local entry = false
 if admitted == 1 then entry = redis.call('GET', KEYS[2]) end
 return {admitted, limit - count, reset, now, entry}
 """
+)
 
 LOAD = """
 SELECT d.user_segment, d.country, d.app_version,
@@ -60,14 +63,17 @@ def decode(entry: str | None) -> DeviceAttrs | None:
     if entry == UNKNOWN:
         return NEW_DEVICE
     segment, country, app_version, custom = orjson.loads(entry)
-    return DeviceAttrs(segment=segment, country=country, app_version=app_version, custom_segments=frozenset(custom))
+    return DeviceAttrs(
+        segment=segment, country=country, app_version=app_version, custom_segments=frozenset(custom)
+    )
 
 
 _scripts: dict[int, AsyncScript] = {}
 
 
-async def read(redis: Redis, step: Step | None, app_id: int, android_id: str
-               ) -> tuple[DeviceAttrs | None, Verdict | None]:
+async def read(
+    redis: Redis, step: Step | None, app_id: int, android_id: str
+) -> tuple[DeviceAttrs | None, Verdict | None]:
     """The device's cached attributes (None: not cached) and the rate-limit verdict (None: limiting
     off, or Redis down: the sdk tier fails open); raises RateLimitedWith over the limit."""
     try:
@@ -91,9 +97,15 @@ async def load(redis: Redis, app_id: int, android_id: str) -> DeviceAttrs:
     if row is None:
         attrs, entry, ttl = NEW_DEVICE, UNKNOWN, UNKNOWN_TTL_SECONDS
     else:
-        attrs = DeviceAttrs(segment=row["user_segment"], country=row["country"], app_version=row["app_version"],
-                            custom_segments=frozenset(row["custom_segments"]))
-        entry = orjson.dumps([attrs.segment, attrs.country, attrs.app_version, row["custom_segments"]]).decode()
+        attrs = DeviceAttrs(
+            segment=row["user_segment"],
+            country=row["country"],
+            app_version=row["app_version"],
+            custom_segments=frozenset(row["custom_segments"]),
+        )
+        entry = orjson.dumps(
+            [attrs.segment, attrs.country, attrs.app_version, row["custom_segments"]]
+        ).decode()
         ttl = TTL_SECONDS
     try:
         await redis.set(key(app_id, android_id), entry, ex=ttl, nx=True)
@@ -110,7 +122,7 @@ async def drop(redis: Redis, devices: Iterable[tuple[int, str]]) -> None:
     try:
         for start in range(0, len(keys), DROP_CHUNK):
             pipe = redis.pipeline(transaction=False)
-            for name in keys[start:start + DROP_CHUNK]:
+            for name in keys[start : start + DROP_CHUNK]:
                 pipe.set(name, TOMBSTONE, ex=TOMBSTONE_TTL_SECONDS)
             await pipe.execute()
     except (RedisError, OSError) as exc:

@@ -84,8 +84,17 @@ async def register_device(app_id: int, org_id: int, plan: str, info: DeviceInfo)
     A new device takes a slot of the org's device quota (PlanLimitReached when spent);
     known devices keep working whatever the quota.
     """
-    args = (app_id, info.android_id, info.brand, info.model, info.android_version, info.app_version,
-            info.fcm_token, info.country.upper() if info.country else None, info.install_type)
+    args = (
+        app_id,
+        info.android_id,
+        info.brand,
+        info.model,
+        info.android_version,
+        info.app_version,
+        info.fcm_token,
+        info.country.upper() if info.country else None,
+        info.install_type,
+    )
     async with raw_connection() as conn, conn.transaction():
         row = await conn.fetchrow(UPDATE_DEVICE, *args)
         if row is None:
@@ -108,7 +117,9 @@ async def register_device(app_id: int, org_id: int, plan: str, info: DeviceInfo)
                     await usage.release_devices(conn, org_id, 1)
                 else:
                     await conn.execute(COUNT_NEW_DEVICE, app_id)
-    return RegisteredDevice(row["id"], row["android_id"], row["user_segment"], row["created_at"], row["created"])
+    return RegisteredDevice(
+        row["id"], row["android_id"], row["user_segment"], row["created_at"], row["created"]
+    )
 
 
 async def auto_register(

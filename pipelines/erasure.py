@@ -62,25 +62,35 @@ async def erase_device(redis: Redis, org_id: int, device_id: int) -> dict[str, i
             raise NotFound("Device not found")
         for statement in FORGET_IN_ROLLUPS:
             await conn.execute(statement, device_id, app_id)
-        await conn.execute("UPDATE app_daily SET new_devices = new_devices - 1 WHERE app_id = $1 AND day = $2",
-                           app_id, found["first_day"])
+        await conn.execute(
+            "UPDATE app_daily SET new_devices = new_devices - 1 WHERE app_id = $1 AND day = $2",
+            app_id,
+            found["first_day"],
+        )
         deleted = {
             "events": await conn.fetchval(
-                "WITH d AS (DELETE FROM events WHERE device_id = $1 RETURNING 1) SELECT count(*) FROM d", device_id),
+                "WITH d AS (DELETE FROM events WHERE device_id = $1 RETURNING 1) SELECT count(*) FROM d",
+                device_id,
+            ),
             "revenue_events": await conn.fetchval(
                 "WITH d AS (DELETE FROM revenue_events WHERE device_id = $1 RETURNING 1) SELECT count(*) FROM d",
-                device_id),
+                device_id,
+            ),
             "experiment_exposures": await conn.fetchval(
                 "WITH d AS (DELETE FROM experiment_exposures WHERE device_id = $1 RETURNING 1) SELECT count(*) FROM d",
-                device_id),
+                device_id,
+            ),
             "segment_memberships": await conn.fetchval(
                 "WITH d AS (DELETE FROM custom_segment_members WHERE device_id = $1 RETURNING 1) SELECT count(*) FROM d",
-                device_id),
+                device_id,
+            ),
             "device_days": await conn.fetchval(
                 "WITH d AS (DELETE FROM device_days WHERE device_id = $1 RETURNING 1) SELECT count(*) FROM d",
-                device_id),
+                device_id,
+            ),
             "devices": await conn.fetchval(
-                "WITH d AS (DELETE FROM devices WHERE id = $1 RETURNING 1) SELECT count(*) FROM d", device_id),
+                "WITH d AS (DELETE FROM devices WHERE id = $1 RETURNING 1) SELECT count(*) FROM d", device_id
+            ),
         }
         await release_devices(conn, org_id, 1)
     await invalidate(redis, "device", device_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import msgspec
@@ -27,9 +27,12 @@ CHARSETS = {
     "event_type": (re.compile(r"[a-z0-9_.:-]+"), "lower-case letters, digits and _ . : - only"),
 }
 _JOINED = {name: re.compile(rf"(?:{rx.pattern}\n)+") for name, (rx, _) in CHARSETS.items()}
-UuidText = Annotated[str, msgspec.Meta(
-    pattern=r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
-)]  # PostgreSQL's uuid input takes any case, with or without hyphens
+UuidText = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+    ),
+]  # PostgreSQL's uuid input takes any case, with or without hyphens
 
 
 class EventIn(msgspec.Struct, forbid_unknown_fields=False):
@@ -84,15 +87,16 @@ _SUFFIX = [f"{i:04x}" for i in range(MAX_EVENTS)]
 
 
 def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _invalid(field: str, message: str) -> BadRequest:
     return BadRequest(f"Invalid event batch: {field}: {message}", {field: message})
 
 
-def _event_data(value: msgspec.Raw, index: int, clamped_from: str | None, check_nul: bool,
-                check_exponents: bool) -> str:
+def _event_data(
+    value: msgspec.Raw, index: int, clamped_from: str | None, check_nul: bool, check_exponents: bool
+) -> str:
     field = f"events.{index}.event_data"
     if len(value) > MAX_EVENT_DATA:
         raise _invalid(field, f"must be at most {MAX_EVENT_DATA} bytes of JSON")
@@ -157,11 +161,11 @@ def parse_batch(body: bytes, received: datetime) -> list[Event]:
                 if skew is not None:
                     created += skew
                 if created.year == 1:  # with a positive UTC offset it may be in year 0 (unstorable)
-                    created = created.astimezone(timezone.utc)
+                    created = created.astimezone(UTC)
             except OverflowError:  # past year 9999 (then clamped below), or before year 1 in UTC
                 if skew is None or skew <= timedelta(0) or item.created_at.year == 1:
                     raise _invalid(f"events.{i}.created_at", "out of range (before year 1 in UTC)") from None
-                created = datetime.max.replace(tzinfo=timezone.utc)
+                created = datetime.max.replace(tzinfo=UTC)
             if created > limit:
                 clamped_from = item.created_at.isoformat()
             else:

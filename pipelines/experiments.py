@@ -41,8 +41,10 @@ class RunningExperiment:
 
 async def running(app_id: int) -> list[RunningExperiment]:
     """The app's running experiments (what the API's experiment cache holds)."""
-    return [RunningExperiment(e.id, e.name, tuple(v["key"] for v in e.variants), cumulative_weights(e.variants))
-            for e in await Experiment.filter(app_id=app_id, status="running").order_by("id")]
+    return [
+        RunningExperiment(e.id, e.name, tuple(v["key"] for v in e.variants), cumulative_weights(e.variants))
+        for e in await Experiment.filter(app_id=app_id, status="running").order_by("id")
+    ]
 
 
 # --- the SDK ------------------------------------------------------------------------------------
@@ -56,21 +58,27 @@ ON CONFLICT (experiment_id, device_id) DO NOTHING
 """
 
 
-async def serve(app_id: int, org_id: int, plan: str, android_id: str, experiments: list[RunningExperiment]
-                ) -> dict[str, Any]:
+async def serve(
+    app_id: int, org_id: int, plan: str, android_id: str, experiments: list[RunningExperiment]
+) -> dict[str, Any]:
     """GET /sdk/experiments: the device's variant of each running experiment. An unknown android_id
     becomes a device (the plan's device quota applies); the first assignment of a device to an
     experiment is recorded as its exposure, once, however many requests race (only while running)."""
     async with raw_connection() as conn:
-        device_id = await conn.fetchval("SELECT id FROM devices WHERE app_id = $1 AND android_id = $2",
-                                        app_id, android_id)
+        device_id = await conn.fetchval(
+            "SELECT id FROM devices WHERE app_id = $1 AND android_id = $2", app_id, android_id
+        )
     if device_id is None:
         device_id = (await devices.register_device(app_id, org_id, plan, devices.DeviceInfo(android_id))).id
     served = {e.id: (e.name, e.variant_keys[assign(e.id, android_id, e.cumulative)]) for e in experiments}
     if served:
         async with raw_connection() as conn:
-            await conn.execute(RECORD_EXPOSURES, app_id, device_id, list(served), [v for _, v in served.values()])
-    return {"experiments": {str(i): {"name": name, "variant": variant} for i, (name, variant) in served.items()}}
+            await conn.execute(
+                RECORD_EXPOSURES, app_id, device_id, list(served), [v for _, v in served.values()]
+            )
+    return {
+        "experiments": {str(i): {"name": name, "variant": variant} for i, (name, variant) in served.items()}
+    }
 
 
 # --- management ---------------------------------------------------------------------------------
@@ -110,7 +118,9 @@ async def assignment_counts(experiment_ids: list[int]) -> dict[int, dict[str, in
     async with raw_connection() as conn:
         rows = await conn.fetch(
             "SELECT experiment_id, variant, count(*) AS n FROM experiment_exposures "
-            "WHERE experiment_id = ANY($1::int[]) GROUP BY experiment_id, variant", experiment_ids)
+            "WHERE experiment_id = ANY($1::int[]) GROUP BY experiment_id, variant",
+            experiment_ids,
+        )
     for row in rows:
         counts[row["experiment_id"]][row["variant"]] = row["n"]
     return counts
@@ -137,8 +147,9 @@ async def create_experiment(org_id: int, app_id: int, values: dict[str, Any]) ->
     return await Experiment.create(app_id=app.id, status="draft", **values)
 
 
-async def update_experiment(org_id: int, experiment_id: int, app_id: int | None, changes: dict[str, Any]
-                            ) -> tuple[Experiment, dict[str, Any]]:
+async def update_experiment(
+    org_id: int, experiment_id: int, app_id: int | None, changes: dict[str, Any]
+) -> tuple[Experiment, dict[str, Any]]:
     """Rename or describe at any time; variants and target_metric only while a draft (assignments
     and results depend on them)."""
     async with in_transaction():
@@ -147,7 +158,9 @@ async def update_experiment(org_id: int, experiment_id: int, app_id: int | None,
         diff = apps.changed_fields(experiment, changes)
         frozen = sorted({"variants", "target_metric"} & diff.keys())
         if frozen and experiment.status != "draft":
-            raise BadRequest("Invalid experiment", {f: "cannot change once the experiment has started" for f in frozen})
+            raise BadRequest(
+                "Invalid experiment", {f: "cannot change once the experiment has started" for f in frozen}
+            )
         if "variants" in diff:
             check_variants(diff["variants"])
         if not diff:
@@ -162,9 +175,13 @@ async def set_status(org_id: int, experiment_id: int, app_id: int, status: str) 
         experiment = await Experiment.select_for_update().get(id=experiment.id)
         old = experiment.status
         if status not in TRANSITIONS[old]:
-            raise BadRequest(f"Invalid status change: {old} -> {status}",
-                             {"status": f"from {old} the experiment can move to "
-                                        f"{', '.join(sorted(TRANSITIONS[old])) or 'nothing (it is completed)'}"})
+            raise BadRequest(
+                f"Invalid status change: {old} -> {status}",
+                {
+                    "status": f"from {old} the experiment can move to "
+                    f"{', '.join(sorted(TRANSITIONS[old])) or 'nothing (it is completed)'}"
+                },
+            )
         experiment.status = status
         if status == "running" and experiment.started_at is None:
             experiment.started_at = utcnow()
@@ -199,8 +216,12 @@ async def results(org_id: int, experiment_id: int) -> dict[str, Any]:
     and the Beta-Binomial probability to beat it; plus the sample-ratio-mismatch chi-square p-value."""
     experiment = await get_experiment(org_id, experiment_id)
     async with raw_connection() as conn:
-        rows = await conn.fetch(OUTCOMES, experiment.id, experiment.app_id,  # type: ignore[attr-defined]
-                                experiment.target_metric)
+        rows = await conn.fetch(
+            OUTCOMES,
+            experiment.id,
+            experiment.app_id,  # type: ignore[attr-defined]
+            experiment.target_metric,
+        )
     outcome = {r["variant"]: (int(r["exposed"]), int(r["converted"])) for r in rows}
     variants = experiment.variants
     control_key = variants[0]["key"]
@@ -212,19 +233,25 @@ async def results(org_id: int, experiment_id: int) -> dict[str, Any]:
         rate = x / n if n else None
         interval = stats.wilson_interval(x, n)
         is_control = variant["key"] == control_key
-        out.append({
-            "key": variant["key"],
-            "exposed": n,
-            "converted": x,
-            "rate": rate,
-            "ci_low": interval[0] if interval else None,
-            "ci_high": interval[1] if interval else None,
-            "lift": None if is_control else stats.lift(rate, rate_c),
-            "p_value": None if is_control else stats.two_proportion_z_test(x_c, n_c, x, n),
-            "prob_beat_control": None if is_control or not n or not n_c else stats.prob_beat_control(x_c, n_c, x, n),
-        })
+        out.append(
+            {
+                "key": variant["key"],
+                "exposed": n,
+                "converted": x,
+                "rate": rate,
+                "ci_low": interval[0] if interval else None,
+                "ci_high": interval[1] if interval else None,
+                "lift": None if is_control else stats.lift(rate, rate_c),
+                "p_value": None if is_control else stats.two_proportion_z_test(x_c, n_c, x, n),
+                "prob_beat_control": None
+                if is_control or not n or not n_c
+                else stats.prob_beat_control(x_c, n_c, x, n),
+            }
+        )
     weighted = [v for v in variants if v["weight"] > 0]
-    srm = stats.srm_p_value([outcome.get(v["key"], (0, 0))[0] for v in weighted], [v["weight"] for v in weighted])
+    srm = stats.srm_p_value(
+        [outcome.get(v["key"], (0, 0))[0] for v in weighted], [v["weight"] for v in weighted]
+    )
     return {
         "experiment_id": experiment.id,
         "status": experiment.status,

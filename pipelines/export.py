@@ -38,8 +38,19 @@ class Export:
 
 EXPORTS: dict[Kind, Export] = {
     "devices": Export(
-        ("id", "android_id", "brand", "model", "android_version", "app_version", "country", "install_type",
-         "user_segment", "created_at", "last_seen_at"),
+        (
+            "id",
+            "android_id",
+            "brand",
+            "model",
+            "android_version",
+            "app_version",
+            "country",
+            "install_type",
+            "user_segment",
+            "created_at",
+            "last_seen_at",
+        ),
         "SELECT id, android_id, brand, model, android_version, app_version, country, install_type, user_segment, "
         f"{_utc('created_at')}, {_utc('last_seen_at')} FROM devices WHERE app_id = $1 ORDER BY id",
     ),

@@ -79,7 +79,7 @@ def version_key(version: str) -> tuple[tuple[int, ...], int, tuple[tuple[int, in
         digits = re.match(r"\d+", part)
         numbers.append(int(digits.group()) if digits else 0)
         if digits and digits.end() < len(part):  # "3rc1": the rest is a pre-release marker
-            suffix = part[digits.end():] + suffix
+            suffix = part[digits.end() :] + suffix
             break
     while numbers and numbers[-1] == 0:
         numbers.pop()
@@ -132,7 +132,8 @@ class CompiledFlag:
         if self.custom_segment_ids is not None and not (self.custom_segment_ids & device.custom_segments):
             return False
         return self.min_version is None or (
-            bool(device.app_version) and version_key(device.app_version) >= self.min_version)  # type: ignore[arg-type]
+            bool(device.app_version) and version_key(device.app_version) >= self.min_version
+        )  # type: ignore[arg-type]
 
     def evaluate(self, android_id: str, device: DeviceAttrs) -> dict[str, Any]:
         """The SDK's view of this flag for one device."""
@@ -145,7 +146,12 @@ class CompiledFlag:
         if not self.multivariate:
             return {"enabled": True, "type": kind}
         i = pick_index(self.cumulative, zlib.crc32(b":variant", crc) % self.cumulative[-1])
-        return {"enabled": True, "type": kind, "variant": self.variant_keys[i], "value": self.variant_values[i]}
+        return {
+            "enabled": True,
+            "type": kind,
+            "variant": self.variant_keys[i],
+            "value": self.variant_values[i],
+        }
 
 
 def compile_flag(flag: FeatureFlag) -> CompiledFlag:
@@ -178,8 +184,19 @@ async def compiled_flags(app_id: int) -> list[CompiledFlag]:
 
 # --- management ---------------------------------------------------------------------------------
 
-FIELDS = ("flag_key", "name", "description", "flag_type", "is_enabled", "rollout_pct", "variants", "segments",
-          "custom_segment_ids", "countries", "min_app_version")
+FIELDS = (
+    "flag_key",
+    "name",
+    "description",
+    "flag_type",
+    "is_enabled",
+    "rollout_pct",
+    "variants",
+    "segments",
+    "custom_segment_ids",
+    "countries",
+    "min_app_version",
+)
 
 
 def flag_body(flag: FeatureFlag) -> dict[str, Any]:
@@ -214,7 +231,9 @@ async def _check_segments(conn: BaseDBAsyncClient, app_id: int, values: dict[str
     if not ids:
         return
     await conn.execute_query("SELECT id FROM apps WHERE id = $1 FOR UPDATE", [app_id])
-    known = set(await CustomSegment.filter(app_id=app_id, id__in=ids).using_db(conn).values_list("id", flat=True))
+    known = set(
+        await CustomSegment.filter(app_id=app_id, id__in=ids).using_db(conn).values_list("id", flat=True)
+    )
     unknown = sorted(set(ids) - known)
     if unknown:
         raise BadRequest("Invalid flag", {"custom_segment_ids": f"no custom segments {unknown} in this app"})
@@ -242,8 +261,12 @@ async def get_flag(org_id: int, flag_id: int, app_id: int | None = None) -> Feat
 
 async def create_flag(org_id: int, app_id: int, values: dict[str, Any]) -> FeatureFlag:
     app = await apps.get_app(org_id, app_id)
-    values = _normalise({"name": values.get("name") or values["flag_key"], **{
-        k: v for k, v in values.items() if v is not None and k != "name"}})
+    values = _normalise(
+        {
+            "name": values.get("name") or values["flag_key"],
+            **{k: v for k, v in values.items() if v is not None and k != "name"},
+        }
+    )
     values.setdefault("flag_type", "boolean")
     _check(values)
     try:
@@ -254,8 +277,9 @@ async def create_flag(org_id: int, app_id: int, values: dict[str, Any]) -> Featu
         raise Conflict(DUPLICATE_KEY) from None
 
 
-async def update_flag(org_id: int, flag_id: int, app_id: int | None, changes: dict[str, Any]
-                      ) -> tuple[FeatureFlag, dict[str, Any]]:
+async def update_flag(
+    org_id: int, flag_id: int, app_id: int | None, changes: dict[str, Any]
+) -> tuple[FeatureFlag, dict[str, Any]]:
     """Apply the given fields; returns the flag and {"before": {...}, "after": {...}} of what changed."""
     flag = await get_flag(org_id, flag_id, app_id)
     changes = _normalise(dict(changes))

@@ -26,7 +26,9 @@ PURCHASE_AMOUNT = """CASE WHEN event_type = 'purchase' AND jsonb_typeof(event_da
 # two flushes never store the same device at once. Flushes of different partitions run side by side;
 # the rows they share (the app's rollups, usage, quota) are updated by increments under row locks.
 PARTITIONS = 2
-LOCK_PARTITIONS = "SELECT pg_advisory_xact_lock(a, p) FROM unnest($1::int[], $2::int[]) AS k(a, p) ORDER BY a, p"
+LOCK_PARTITIONS = (
+    "SELECT pg_advisory_xact_lock(a, p) FROM unnest($1::int[], $2::int[]) AS k(a, p) ORDER BY a, p"
+)
 # The rows every partition of an app updates (app_daily, app_daily_events, org_usage, the org's quota)
 # are written under the app's rollup lock (app_id, PARTITIONS), taken after the partition locks and held
 # to the commit: two flushes of one app never wait for each other's rows in opposite orders.
@@ -39,6 +41,7 @@ LOCK_APPS = f"""SELECT pg_advisory_xact_lock(a, p) FROM unnest($1::int[]) AS a, 
 def partition(android_id: str) -> int:
     """The partition of an app's device (the same in every process)."""
     return zlib.crc32(android_id.encode()) % PARTITIONS
+
 
 # Devices seen for the first time: created (rows of the flush's own partitions); per app and first day,
 # how many, for STORE_EVENTS to count (as new devices and against the quota) under the rollup lock.
@@ -253,7 +256,12 @@ def _columns(batches: list[dict[str, Any]]) -> tuple[list[list[Any]], list[list[
                 span[1] = at
     # Sorted, so concurrent flushes lock devices in the same order.
     keys = sorted(seen)
-    devices = [[k[0] for k in keys], [k[1] for k in keys], [seen[k][0] for k in keys], [seen[k][1] for k in keys]]
+    devices = [
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [seen[k][0] for k in keys],
+        [seen[k][1] for k in keys],
+    ]
     return [app_ids, android_ids, types, data, created, received, event_ids], devices
 
 
@@ -267,9 +275,16 @@ async def store_batches(
     async with conn.transaction():
         await conn.execute(LOCK_PARTITIONS, [a for a, _ in locks], [p for _, p in locks])
         created = await conn.fetch(NEW_DEVICES, *devices)
-        result = await conn.fetch(STORE_EVENTS, want_rows, *events, devices[0], devices[1],
-                                  [r["app_id"] for r in created], [r["day"] for r in created],
-                                  [r["n"] for r in created])
+        result = await conn.fetch(
+            STORE_EVENTS,
+            want_rows,
+            *events,
+            devices[0],
+            devices[1],
+            [r["app_id"] for r in created],
+            [r["day"] for r in created],
+            [r["n"] for r in created],
+        )
     out = FlushResult(new_devices=sum(r["n"] for r in created))
     for kind, number, device_id, text in result:
         if kind == 0:

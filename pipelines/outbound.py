@@ -58,8 +58,15 @@ def standard_signature(secret: str, message_id: str, timestamp: int, body: bytes
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
-def signature_headers(secret: str, message_id: str, event: str, body: bytes, *, delivery_id: str | None = None,
-                      timestamp: int | None = None) -> dict[str, str]:
+def signature_headers(
+    secret: str,
+    message_id: str,
+    event: str,
+    body: bytes,
+    *,
+    delivery_id: str | None = None,
+    timestamp: int | None = None,
+) -> dict[str, str]:
     """Every header of a signed delivery (API.md section 9). `message_id` stays the same across retries of
     one message (Standard Webhooks' idempotency key); `delivery_id` names this attempt."""
     timestamp = int(time.time()) if timestamp is None else timestamp
@@ -129,8 +136,9 @@ async def _resolve(host: str, port: int) -> tuple[str, ...]:
     except ValueError:
         pass
     loop = asyncio.get_running_loop()
-    infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM),
-                                   RESOLVE_TIMEOUT_SECONDS)
+    infos = await asyncio.wait_for(
+        loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_SECONDS
+    )
     return tuple(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -147,9 +155,13 @@ async def check_target(url: str, *, allow_private: bool, field: str = "url") -> 
     if not allow_private:
         blocked = [a for a in addresses if not is_public_address(a)]
         if blocked:
-            raise BadRequest("URL not allowed",
-                             {field: f"{parsed.host} resolves to a loopback, private, link-local or otherwise "
-                                     f"non-public address ({blocked[0]}); such targets are refused"})
+            raise BadRequest(
+                "URL not allowed",
+                {
+                    field: f"{parsed.host} resolves to a loopback, private, link-local or otherwise "
+                    f"non-public address ({blocked[0]}); such targets are refused"
+                },
+            )
     return Target(parsed, addresses)
 
 
@@ -170,8 +182,9 @@ class Delivery:
         return 200 <= self.status_code < 300
 
 
-async def post_signed(url: str, body: bytes, *, secret: str, message_id: str, event: str, timeout: float,
-                      allow_private: bool) -> Delivery:
+async def post_signed(
+    url: str, body: bytes, *, secret: str, message_id: str, event: str, timeout: float, allow_private: bool
+) -> Delivery:
     """POST a signed JSON body to `url` (checked again now; 400 when refused), redirects not followed.
     A network failure or timeout is ServiceUnavailable."""
     target = await check_target(url, allow_private=allow_private)

@@ -84,7 +84,9 @@ def action_event(action: str, params: dict[str, Any]) -> tuple[str, dict[str, An
     if action == "purchase_made":
         if params.get("amount") is None:
             raise BadRequest("Invalid profile action", {"amount": "required for purchase_made"})
-        return event_type, {k: params[k] for k in ("product_id", "amount", "currency") if params.get(k) is not None}
+        return event_type, {
+            k: params[k] for k in ("product_id", "amount", "currency") if params.get(k) is not None
+        }
     if action == "update_country":
         if not params.get("country"):
             raise BadRequest("Invalid profile action", {"country": "required for update_country"})
@@ -104,16 +106,28 @@ async def record_action(
     Returns the new profile, what was stored, and the batch (for the live stream)."""
     event_type, data = action_event(action, params)
     at_ms = int(at.timestamp() * 1000)
-    batch = {"app_id": app_id, "org_id": org_id, "received_ms": at_ms,
-             "events": [[android_id, event_type, orjson.dumps(data).decode(), at_ms, str(uuid.uuid4())]]}
+    batch = {
+        "app_id": app_id,
+        "org_id": org_id,
+        "received_ms": at_ms,
+        "events": [[android_id, event_type, orjson.dumps(data).decode(), at_ms, str(uuid.uuid4())]],
+    }
     async with raw_connection() as conn, conn.transaction():
         result = await ingest.store_batches(conn, [batch], want_rows=True)
         if action == "update_country":
-            await conn.execute("UPDATE devices SET country = $3 WHERE app_id = $1 AND android_id = $2",
-                               app_id, android_id, data["country"])
+            await conn.execute(
+                "UPDATE devices SET country = $3 WHERE app_id = $1 AND android_id = $2",
+                app_id,
+                android_id,
+                data["country"],
+            )
         elif action == "app_update":
-            await conn.execute("UPDATE devices SET app_version = $3 WHERE app_id = $1 AND android_id = $2",
-                               app_id, android_id, data["app_version"])
+            await conn.execute(
+                "UPDATE devices SET app_version = $3 WHERE app_id = $1 AND android_id = $2",
+                app_id,
+                android_id,
+                data["app_version"],
+            )
     return await get_profile(app_id, android_id), result, batch
 
 
@@ -122,7 +136,9 @@ async def set_fcm_token(app_id: int, android_id: str, token: str) -> None:
     async with raw_connection() as conn:
         updated = await conn.fetchval(
             "UPDATE devices SET fcm_token = $3, updated_at = now() WHERE app_id = $1 AND android_id = $2 RETURNING id",
-            app_id, android_id, token,
+            app_id,
+            android_id,
+            token,
         )
     if updated is None:
         raise NotFound("Device not found; register it first")
@@ -158,15 +174,30 @@ SELECT id FROM rev
 
 
 async def record_revenue(
-    app_id: int, android_id: str, ad_type: str, ad_network: str | None, revenue: Decimal, ecpm: Decimal | None,
-    geo_tier: str | None, country: str | None, at: datetime,
+    app_id: int,
+    android_id: str,
+    ad_type: str,
+    ad_network: str | None,
+    revenue: Decimal,
+    ecpm: Decimal | None,
+    geo_tier: str | None,
+    country: str | None,
+    at: datetime,
 ) -> int:
     """Store one impression's revenue and count it on the device, in the day's rollup and in the day's
     breakdowns by network, ad type, country and geo tier (app_daily_revenue)."""
     async with raw_connection() as conn:
         revenue_id = await conn.fetchval(
-            RECORD_REVENUE, app_id, android_id, revenue, ad_type, ad_network, ecpm, geo_tier,
-            country.upper() if country else None, at,
+            RECORD_REVENUE,
+            app_id,
+            android_id,
+            revenue,
+            ad_type,
+            ad_network,
+            ecpm,
+            geo_tier,
+            country.upper() if country else None,
+            at,
         )
     if revenue_id is None:
         raise NotFound("Device not found; register it first")

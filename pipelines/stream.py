@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -22,7 +22,7 @@ def channel(app_id: int) -> str:
 
 
 def _iso_ms(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _canonical(event_id: str) -> str:
@@ -44,11 +44,17 @@ def stored_events(batches: list[dict[str, Any]], inserted: dict[str, tuple[int, 
             row = unsent.pop(event_id, None)
             if row is None:
                 continue
-            out.setdefault(batch["app_id"], []).append({
-                "id": row[0], "device_id": row[1], "android_id": android_id, "event_type": event_type,
-                "event_data": orjson.Fragment(event_data), "created_at": _iso_ms(created_ms),
-                "event_id": event_id,
-            })
+            out.setdefault(batch["app_id"], []).append(
+                {
+                    "id": row[0],
+                    "device_id": row[1],
+                    "android_id": android_id,
+                    "event_type": event_type,
+                    "event_data": orjson.Fragment(event_data),
+                    "created_at": _iso_ms(created_ms),
+                    "event_id": event_id,
+                }
+            )
     return {app_id: orjson.dumps(events) for app_id, events in out.items()}
 
 
@@ -63,7 +69,9 @@ async def listened_apps(redis: Redis, app_ids: set[int]) -> set[int]:
     return {int(name.rsplit(":", 1)[1]) for name, n in counts if n}
 
 
-async def publish_stored(redis: Redis, batches: list[dict[str, Any]], inserted: dict[str, tuple[int, int]]) -> None:
+async def publish_stored(
+    redis: Redis, batches: list[dict[str, Any]], inserted: dict[str, tuple[int, int]]
+) -> None:
     """Publish what a flush stored to each app's channel (after commit)."""
     for app_id, payload in stored_events(batches, inserted).items():
         await publish(redis, channel(app_id), payload.decode())
@@ -79,13 +87,22 @@ async def events_after(conn: asyncpg.Connection, app_id: int, after_id: int) -> 
         "SELECT e.id, e.device_id, d.android_id, e.event_type, e.event_data::text AS event_data, e.created_at, "
         "e.event_id::text AS event_id FROM events e JOIN devices d ON d.id = e.device_id "
         "WHERE e.app_id = $1 AND e.id > $2 ORDER BY e.id LIMIT $3",
-        app_id, after_id, POLL_LIMIT,
+        app_id,
+        after_id,
+        POLL_LIMIT,
     )
     if not rows:
         return None, after_id
-    events = [{
-        "id": r["id"], "device_id": r["device_id"], "android_id": r["android_id"], "event_type": r["event_type"],
-        "event_data": orjson.Fragment(r["event_data"]),
-        "created_at": _iso_ms(int(r["created_at"].timestamp() * 1000)), "event_id": r["event_id"],
-    } for r in rows]
+    events = [
+        {
+            "id": r["id"],
+            "device_id": r["device_id"],
+            "android_id": r["android_id"],
+            "event_type": r["event_type"],
+            "event_data": orjson.Fragment(r["event_data"]),
+            "created_at": _iso_ms(int(r["created_at"].timestamp() * 1000)),
+            "event_id": r["event_id"],
+        }
+        for r in rows
+    ]
     return orjson.dumps(events), rows[-1]["id"]

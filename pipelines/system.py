@@ -113,7 +113,9 @@ async def check_queue(depths: Callable[[], dict[str, dict[str, int]]]) -> dict[s
     return {"status": "ok", "pending_jobs": pending}
 
 
-async def health(redis: Redis, data_dir: Path, depths: Callable[[], dict[str, dict[str, int]]]) -> dict[str, Any]:
+async def health(
+    redis: Redis, data_dir: Path, depths: Callable[[], dict[str, dict[str, int]]]
+) -> dict[str, Any]:
     """The health document of API.md section 12."""
     database, redis_status, queue = await asyncio.gather(
         check_database(), check_redis(redis), check_queue(depths)

@@ -70,8 +70,15 @@ async def invite(org_id: int, actor_id: int, actor_role: Role, email: str, role:
         return existing, token
     try:
         user = await User.create(
-            org_id=org_id, name=email.split("@")[0], email=email, password_hash=None, role=role, status=INVITED,
-            invite_token_hash=_token_hash(token), invite_expires_at=expires, invited_by_id=actor_id,
+            org_id=org_id,
+            name=email.split("@")[0],
+            email=email,
+            password_hash=None,
+            role=role,
+            status=INVITED,
+            invite_token_hash=_token_hash(token),
+            invite_expires_at=expires,
+            invited_by_id=actor_id,
         )
     except IntegrityError:
         # Another request created a user with this email since the lookup above.
@@ -83,7 +90,9 @@ async def accept_invite(token: str, name: str, password: str) -> User:
     """Turn a pending invitation into an active member; the token works once, for 7 days."""
     password_hash = await hash_password(password)
     async with in_transaction():
-        user = await User.select_for_update().get_or_none(invite_token_hash=_token_hash(token), status=INVITED)
+        user = await User.select_for_update().get_or_none(
+            invite_token_hash=_token_hash(token), status=INVITED
+        )
         if user is None or user.invite_expires_at is None or user.invite_expires_at <= utcnow():
             raise BadRequest(BAD_INVITE)
         user.name = name
@@ -91,7 +100,9 @@ async def accept_invite(token: str, name: str, password: str) -> User:
         user.status = ACTIVE
         user.invite_token_hash = None
         user.invite_expires_at = None
-        await user.save(update_fields=["name", "password_hash", "status", "invite_token_hash", "invite_expires_at"])
+        await user.save(
+            update_fields=["name", "password_hash", "status", "invite_token_hash", "invite_expires_at"]
+        )
     return user
 
 

@@ -29,7 +29,9 @@ async def reserve_devices(conn: asyncpg.Connection, org_id: int, plan: str, coun
     ok = await conn.fetchval(
         "UPDATE orgs SET device_count = device_count + $2 "
         "WHERE id = $1 AND ($3::bigint IS NULL OR device_count + $2 <= $3) RETURNING true",
-        org_id, count, limit,
+        org_id,
+        count,
+        limit,
     )
     if not ok:
         raise PlanLimitReached(f"Plan limit reached: the {plan} plan allows {limit:,} devices")
@@ -49,7 +51,9 @@ async def add_events(conn: asyncpg.Connection, org_id: int, count: int, month: d
         await conn.execute(
             "INSERT INTO org_usage (org_id, month, events) VALUES ($1, $2, $3) "
             "ON CONFLICT (org_id, month) DO UPDATE SET events = org_usage.events + EXCLUDED.events",
-            org_id, month or month_start(), count,
+            org_id,
+            month or month_start(),
+            count,
         )
 
 

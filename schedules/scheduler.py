@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dramatiq
 import redis
@@ -55,7 +55,7 @@ class Scheduler:
                 raise ValueError(f"invalid cron expression for {entry.name}: {entry.cron!r}")
             # A date that never comes (e.g. 30 February) would raise in every pass and stop the loop.
             try:
-                croniter(entry.cron, datetime.now(timezone.utc)).get_next(datetime)
+                croniter(entry.cron, datetime.now(UTC)).get_next(datetime)
             except CroniterBadDateError:
                 raise ValueError(f"cron expression for {entry.name} never fires: {entry.cron!r}") from None
 
@@ -84,7 +84,7 @@ class Scheduler:
 
     def fire(self, entry: Entry, tick: datetime) -> bool:
         """Enqueue one tick of `entry` unless some scheduler already did."""
-        stamp = tick.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = tick.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         claim = f"scheduler:fired:{entry.name}:{stamp}"
         if not self.client.set(claim, self.node, nx=True, ex=FIRED_TTL_SECONDS):
             return False
@@ -103,7 +103,7 @@ class Scheduler:
         """One pass: if leading, fire every due tick. Returns how many were fired."""
         if not self.lead():
             return 0
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         fired = 0
         for entry in self.entries:
             for tick in self.due_ticks(entry, now):

@@ -81,12 +81,23 @@ class OrgData:
 
     def markers(self) -> set[str]:
         """Strings only this org's data contains (never sent by the walk in a request of another org)."""
-        return {self.name, self.app_name, self.sdk_key, self.api_key, self.job_id, self.device_brand,
-                self.invitee_email, self.fcm_project_id, self.fcm_client_email,
-                *(m.email for m in self.members()),
-                *(str(self.extra[k]) for k in ("flag_key", "experiment_name", "segment_name", "dashboard_name",
-                                               "alert_name")
-                   if k in self.extra)}
+        return {
+            self.name,
+            self.app_name,
+            self.sdk_key,
+            self.api_key,
+            self.job_id,
+            self.device_brand,
+            self.invitee_email,
+            self.fcm_project_id,
+            self.fcm_client_email,
+            *(m.email for m in self.members()),
+            *(
+                str(self.extra[k])
+                for k in ("flag_key", "experiment_name", "segment_name", "dashboard_name", "alert_name")
+                if k in self.extra
+            ),
+        }
 
     def ids_by_key(self) -> dict[str, set[Any]]:
         """JSON keys that, holding one of these values, name this org's objects."""
@@ -119,13 +130,18 @@ class OrgData:
 @functools.cache
 def _private_key_pem() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def _service_account(project_id: str, client_email: str) -> dict[str, str]:
-    return {"type": "service_account", "project_id": project_id, "private_key": _private_key_pem(),
-            "client_email": client_email}
+    return {
+        "type": "service_account",
+        "project_id": project_id,
+        "private_key": _private_key_pem(),
+        "client_email": client_email,
+    }
 
 
 _password_hash: list[str] = []
@@ -141,7 +157,11 @@ async def _add_member(client: Client, database_url: str, org_id: int, role: str,
         user_id = await conn.fetchval(
             "INSERT INTO users (org_id, name, email, password_hash, role, is_platform_admin, created_at) "
             "VALUES ($1, $2, $3, $4, $5, false, now()) RETURNING id",
-            org_id, role.title(), email, _password_hash[0], role,
+            org_id,
+            role.title(),
+            email,
+            _password_hash[0],
+            role,
         )
     finally:
         await conn.close()
@@ -162,8 +182,10 @@ async def build_org(client: Client, database_url: str, side: str) -> OrgData:
     finally:
         await conn.close()
     token = owner["token"]
-    admin, viewer = await asyncio.gather(_add_member(client, database_url, org_id, "admin", label),
-                                         _add_member(client, database_url, org_id, "viewer", label))
+    admin, viewer = await asyncio.gather(
+        _add_member(client, database_url, org_id, "admin", label),
+        _add_member(client, database_url, org_id, "viewer", label),
+    )
     package = f"com.{label}.app"
     app = await client.create_app(token, package=package, name=f"App {label}")
     api_key = (await _ok(client.request("GET", "/org/api-key", token)))["api_key"]
@@ -173,37 +195,121 @@ async def build_org(client: Client, database_url: str, side: str) -> OrgData:
     selftest = client.request("POST", "/system/selftest", token, params={"wait": 0}, json={"seconds": 0.5})
     job = await _ok(selftest, status=202)
     android_id, brand = f"device-{label}", f"Brand {label}"
-    device = await _ok(client.request("POST", "/devices/register", headers={"X-SDK-Key": app["sdk_key"]},
-                                      json={"android_id": android_id, "brand": brand}))
-    segment = await _ok(client.request("POST", "/segments", token, json={
-        "app_id": app["id"], "name": f"Segment {label}",
-        "rules": [{"field": "country", "operator": "eq", "value": "DE"}]}), status=201)
-    board = await _ok(client.request("POST", "/dashboards", token, json={
-        "app_id": app["id"], "name": f"Dashboard {label}",
-        "widgets": [{"type": "kpi", "metric": "dau"}, {"type": "pie_chart", "metric": "countries"}]}), status=201)
-    alert = await _ok(client.request("POST", "/alerts", token, json={
-        "app_id": app["id"], "name": f"Alert {label}", "metric": "dau", "condition": "drops_by", "threshold": 20,
-        "channel": "email"}), status=201)
-    flag = await _ok(client.request("POST", "/flags", token, json={
-        "app_id": app["id"], "flag_key": f"flag-{label}", "name": f"Flag {label}", "is_enabled": True}), status=201)
-    experiment = await _ok(client.request("POST", "/experiments", token, json={
-        "app_id": app["id"], "name": f"Experiment {label}", "target_metric": "purchase",
-        "variants": [{"key": "control", "weight": 1}, {"key": "treatment", "weight": 1}]}), status=201)
+    device = await _ok(
+        client.request(
+            "POST",
+            "/devices/register",
+            headers={"X-SDK-Key": app["sdk_key"]},
+            json={"android_id": android_id, "brand": brand},
+        )
+    )
+    segment = await _ok(
+        client.request(
+            "POST",
+            "/segments",
+            token,
+            json={
+                "app_id": app["id"],
+                "name": f"Segment {label}",
+                "rules": [{"field": "country", "operator": "eq", "value": "DE"}],
+            },
+        ),
+        status=201,
+    )
+    board = await _ok(
+        client.request(
+            "POST",
+            "/dashboards",
+            token,
+            json={
+                "app_id": app["id"],
+                "name": f"Dashboard {label}",
+                "widgets": [{"type": "kpi", "metric": "dau"}, {"type": "pie_chart", "metric": "countries"}],
+            },
+        ),
+        status=201,
+    )
+    alert = await _ok(
+        client.request(
+            "POST",
+            "/alerts",
+            token,
+            json={
+                "app_id": app["id"],
+                "name": f"Alert {label}",
+                "metric": "dau",
+                "condition": "drops_by",
+                "threshold": 20,
+                "channel": "email",
+            },
+        ),
+        status=201,
+    )
+    flag = await _ok(
+        client.request(
+            "POST",
+            "/flags",
+            token,
+            json={
+                "app_id": app["id"],
+                "flag_key": f"flag-{label}",
+                "name": f"Flag {label}",
+                "is_enabled": True,
+            },
+        ),
+        status=201,
+    )
+    experiment = await _ok(
+        client.request(
+            "POST",
+            "/experiments",
+            token,
+            json={
+                "app_id": app["id"],
+                "name": f"Experiment {label}",
+                "target_metric": "purchase",
+                "variants": [{"key": "control", "weight": 1}, {"key": "treatment", "weight": 1}],
+            },
+        ),
+        status=201,
+    )
     invitee_email = unique_email(f"{label}-invitee")
-    invite = await _ok(client.request("POST", "/team/invite", token,
-                                      json={"email": invitee_email, "role": "viewer"}), status=201)
+    invite = await _ok(
+        client.request("POST", "/team/invite", token, json={"email": invitee_email, "role": "viewer"}),
+        status=201,
+    )
     return OrgData(
-        label=label, org_id=org_id, name=name,
+        label=label,
+        org_id=org_id,
+        name=name,
         owner=Member(owner["user"]["id"], owner["email"], token),
-        admin=admin, viewer=viewer,
-        app_id=app["id"], app_name=app["name"], package_name=package, sdk_key=app["sdk_key"], api_key=api_key,
-        job_id=job["job_id"], device_id=device["device"]["id"], android_id=android_id, device_brand=brand,
-        invitee_id=invite["member"]["id"], invitee_email=invitee_email,
-        fcm_project_id=account["project_id"], fcm_client_email=account["client_email"],
-        extra={"flag_id": flag["id"], "flag_key": flag["flag_key"], "experiment_id": experiment["id"],
-               "experiment_name": experiment["name"], "segment_id": segment["id"], "segment_name": segment["name"],
-               "dashboard_id": board["id"], "dashboard_name": board["name"],
-               "alert_id": alert["id"], "alert_name": alert["name"]},
+        admin=admin,
+        viewer=viewer,
+        app_id=app["id"],
+        app_name=app["name"],
+        package_name=package,
+        sdk_key=app["sdk_key"],
+        api_key=api_key,
+        job_id=job["job_id"],
+        device_id=device["device"]["id"],
+        android_id=android_id,
+        device_brand=brand,
+        invitee_id=invite["member"]["id"],
+        invitee_email=invitee_email,
+        fcm_project_id=account["project_id"],
+        fcm_client_email=account["client_email"],
+        extra={
+            "flag_id": flag["id"],
+            "flag_key": flag["flag_key"],
+            "experiment_id": experiment["id"],
+            "experiment_name": experiment["name"],
+            "segment_id": segment["id"],
+            "segment_name": segment["name"],
+            "dashboard_id": board["id"],
+            "dashboard_name": board["name"],
+            "alert_id": alert["id"],
+            "alert_name": alert["name"],
+        },
     )
 
 
@@ -230,8 +336,9 @@ class TwoOrgs:
         headers = {**org.headers(credential), **(kwargs.pop("headers", None) or {})}
         async with self.client.http.stream(method, path, headers=headers, **kwargs) as response:
             if response.headers.get("content-type", "").startswith("text/event-stream"):
-                return httpx.Response(response.status_code, headers=response.headers,
-                                      request=response.request)
+                return httpx.Response(
+                    response.status_code, headers=response.headers, request=response.request
+                )
             await response.aread()
             return response
 
@@ -242,8 +349,9 @@ class TwoOrgs:
             member: Member = getattr(org, role)
             r = await self.send("GET", "/auth/me", org, role)
             if r.status_code == 401:
-                login = await self.client.request("POST", "/auth/login",
-                                                  json={"email": member.email, "password": PASSWORD})
+                login = await self.client.request(
+                    "POST", "/auth/login", json={"email": member.email, "password": PASSWORD}
+                )
                 assert login.status_code == 200, f"{org.label} {role} cannot log in again: {login.text}"
                 member.token = login.json()["token"]
             else:
@@ -256,17 +364,30 @@ class TwoOrgs:
     async def snapshot(self, org: OrgData) -> dict[str, Any]:
         """What the org's owner sees of its objects (compare before and after a walk)."""
         state: dict[str, Any] = {}
-        for path in ("/apps", f"/apps/{org.app_id}", "/team", "/org/api-key", "/billing/subscription",
-                     "/settings/activity", f"/flags?app_id={org.app_id}", f"/experiments?app_id={org.app_id}",
-                     f"/segments?app_id={org.app_id}", f"/dashboards?app_id={org.app_id}",
-                     f"/dashboards/{org.extra['dashboard_id']}/data", f"/alerts?app_id={org.app_id}"):
+        for path in (
+            "/apps",
+            f"/apps/{org.app_id}",
+            "/team",
+            "/org/api-key",
+            "/billing/subscription",
+            "/settings/activity",
+            f"/flags?app_id={org.app_id}",
+            f"/experiments?app_id={org.app_id}",
+            f"/segments?app_id={org.app_id}",
+            f"/dashboards?app_id={org.app_id}",
+            f"/dashboards/{org.extra['dashboard_id']}/data",
+            f"/alerts?app_id={org.app_id}",
+        ):
             state[path] = await _ok(self.send("GET", path, org, "owner"))
         job = await _ok(self.send("GET", f"/jobs/{org.job_id}", org, "owner"))
         state["job"] = {k: job[k] for k in ("job_id", "kind", "created_at")}
         conn = await asyncpg.connect(self.database_url)
         try:
-            device = await conn.fetchrow("SELECT d.id, d.android_id, d.brand, a.org_id FROM devices d "
-                                         "JOIN apps a ON a.id = d.app_id WHERE d.id = $1", org.device_id)
+            device = await conn.fetchrow(
+                "SELECT d.id, d.android_id, d.brand, a.org_id FROM devices d "
+                "JOIN apps a ON a.id = d.app_id WHERE d.id = $1",
+                org.device_id,
+            )
         finally:
             await conn.close()
         state["device"] = dict(device) if device else None
@@ -297,8 +418,9 @@ async def two_orgs(isolation_server: str, database_url: str) -> AsyncIterator[Tw
     """Orgs A and B, each with owner, admin, viewer, app, SDK key, org API key, job, device, invitation."""
     client = Client(isolation_server)
     try:
-        a, b = await asyncio.gather(build_org(client, database_url, "a"),
-                                    build_org(client, database_url, "b"))
+        a, b = await asyncio.gather(
+            build_org(client, database_url, "a"), build_org(client, database_url, "b")
+        )
         yield TwoOrgs(client, database_url, a, b)
     finally:
         await client.close()

@@ -59,13 +59,28 @@ SCOPED_VALUES: dict[str, Callable[[OrgData], Any]] = {
 QUERY_VALUES: dict[str, Any] = {"wait": 0}
 
 # Candidate strings for fields with a pattern: the first one the pattern and length accept is used.
-PATTERN_CANDIDATES = ["x", "isolation", "com.example.isolation", "#4F46E5", "DE", "app.create", "v1", "tier1",
-                      "2026-01-01", "https://example.com/isolation"]
+PATTERN_CANDIDATES = [
+    "x",
+    "isolation",
+    "com.example.isolation",
+    "#4F46E5",
+    "DE",
+    "app.create",
+    "v1",
+    "tier1",
+    "2026-01-01",
+    "https://example.com/isolation",
+]
 # Enum choices by field name; others take the first value. Roles ask for the least privilege, so that a
 # business rule (only owners grant owner) cannot refuse the call before a missing role check would show.
 ENUM_CHOICES: dict[str, str] = {"role": "viewer"}
-STRING_HINTS: dict[str, str] = {"password": "correct-horse-battery", "url": "https://example.com/isolation",
-                                "country": "DE", "currency": "USD", "color": "#4F46E5"}
+STRING_HINTS: dict[str, str] = {
+    "password": "correct-horse-battery",
+    "url": "https://example.com/isolation",
+    "country": "DE",
+    "currency": "USD",
+    "color": "#4F46E5",
+}
 
 
 @dataclass(frozen=True)
@@ -108,8 +123,11 @@ class RouteCase:
     def unmapped(self) -> list[str]:
         """Path parameters and id fields the suite cannot fill (extend ID_PARAMS / SCOPED_VALUES)."""
         missing = [f"path parameter <{p}>" for p in self.path_params if p not in ID_PARAMS]
-        missing += [f"field {n!r}" for n in sorted(self.id_fields())
-                    if _id_key(n) not in ID_PARAMS and _id_key(n) not in SCOPED_VALUES]
+        missing += [
+            f"field {n!r}"
+            for n in sorted(self.id_fields())
+            if _id_key(n) not in ID_PARAMS and _id_key(n) not in SCOPED_VALUES
+        ]
         return missing
 
 
@@ -178,8 +196,10 @@ def discover_routes() -> list[RouteCase]:
             continue
         case = RouteCase(method, path, info)
         if case.unmapped():
-            problems.append(f"{case.short}: cannot fill {', '.join(case.unmapped())} - map it in "
-                            "tests/route_walk.py ID_PARAMS (an object of the org) or SCOPED_VALUES")
+            problems.append(
+                f"{case.short}: cannot fill {', '.join(case.unmapped())} - map it in "
+                "tests/route_walk.py ID_PARAMS (an object of the org) or SCOPED_VALUES"
+            )
             continue
         cases.append(case)
     assert not problems, "Routes the isolation suite cannot walk:\n" + "\n".join(problems)

@@ -62,7 +62,7 @@ class Proc:
     log_path: Path
     process: subprocess.Popen | None = None
 
-    def start(self) -> "Proc":
+    def start(self) -> Proc:
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "core.cli", *self.args],
@@ -120,7 +120,9 @@ def wait_http(url: str, timeout: float = 60, proc: Proc | None = None) -> httpx.
         except httpx.HTTPError as exc:
             last = exc
         time.sleep(0.1)
-    raise TimeoutError(f"{url} not answering after {timeout}s: {last}\n{proc.output()[-4000:] if proc else ''}")
+    raise TimeoutError(
+        f"{url} not answering after {timeout}s: {last}\n{proc.output()[-4000:] if proc else ''}"
+    )
 
 
 class RedisServer:
@@ -143,9 +145,27 @@ class RedisServer:
     def start(self) -> RedisServer:
         """Start (or restart, on the same port) and wait until it answers."""
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--dir", str(self.dir), "--logfile", str(self.dir / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                str(self.dir),
+                "--logfile",
+                str(self.dir / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -178,7 +198,11 @@ class Platform:
     procs: list[Proc] = field(default_factory=list)
 
     def env(self, **overrides: Any) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "BROKER_URL"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DATABASE_URL", "REDIS_URL", "BROKER_URL"))
+        }
         env.update(
             ENV="test",
             DATABASE_URL=self.database_url,
@@ -221,22 +245,31 @@ class Client:
     def __init__(self, base: str, ip: str | None = None) -> None:
         self.base = base
         self.ip = ip or random_ip()
-        self.http = httpx.AsyncClient(base_url=f"{base}/api/v4", timeout=30, headers={"X-Forwarded-For": self.ip})
+        self.http = httpx.AsyncClient(
+            base_url=f"{base}/api/v4", timeout=30, headers={"X-Forwarded-For": self.ip}
+        )
 
     async def close(self) -> None:
         await self.http.aclose()
 
-    async def request(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
+    async def request(
+        self, method: str, path: str, token: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
         headers = dict(kwargs.pop("headers", {}) or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return await self.http.request(method, path, headers=headers, **kwargs)
 
-    async def register(self, email: str | None = None, password: str = PASSWORD, org: str = "Acme") -> dict[str, Any]:
+    async def register(
+        self, email: str | None = None, password: str = PASSWORD, org: str = "Acme"
+    ) -> dict[str, Any]:
         """A new org and its owner: {"token", "user", "email", "password"}."""
         email = email or unique_email("owner")
-        r = await self.request("POST", "/auth/register", json={"name": "Owner", "email": email, "password": password,
-                                                               "org_name": org})
+        r = await self.request(
+            "POST",
+            "/auth/register",
+            json={"name": "Owner", "email": email, "password": password, "org_name": org},
+        )
         assert r.status_code == 201, r.text
         return {**r.json(), "email": email, "password": password}
 
@@ -257,7 +290,11 @@ async def add_member(database_url: str, org_id: int, role: str, client: Client) 
         user_id = await conn.fetchval(
             "INSERT INTO users (org_id, name, email, password_hash, role, is_platform_admin, created_at) "
             "VALUES ($1, $2, $3, $4, $5, false, now()) RETURNING id",
-            org_id, role.title(), email, await hash_password(PASSWORD), role,
+            org_id,
+            role.title(),
+            email,
+            await hash_password(PASSWORD),
+            role,
         )
     finally:
         await conn.close()
@@ -274,7 +311,9 @@ async def poll_job(
     while True:
         r = await client.request("GET", f"/jobs/{job_id}", token)
         if r.status_code == 429 and time.monotonic() < deadline:  # a long wait spends the api tier: pause
-            await asyncio.sleep(min(float(r.headers.get("Retry-After", "1")), max(0.0, deadline - time.monotonic())))
+            await asyncio.sleep(
+                min(float(r.headers.get("Retry-After", "1")), max(0.0, deadline - time.monotonic()))
+            )
             continue
         assert r.status_code == 200, r.text
         job = r.json()

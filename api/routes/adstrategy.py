@@ -39,8 +39,15 @@ async def get_strategies(request: Request, principal: Principal, app_id: int) ->
     return ok({"strategies": await adstrategy.strategies(app.id)})
 
 
-@endpoint(bp, "PUT", "/<app_id:id>/ad-strategy", access=ADMIN, body=StrategyIn, responses={200: StrategyOut},
-          action="ad_strategy.update")
+@endpoint(
+    bp,
+    "PUT",
+    "/<app_id:id>/ad-strategy",
+    access=ADMIN,
+    body=StrategyIn,
+    responses={200: StrategyOut},
+    action="ad_strategy.update",
+)
 async def put_strategy(request: Request, principal: Principal, app_id: int, body: StrategyIn) -> HTTPResponse:
     """Change a segment's strategy (type-checked; keys left out keep their value; config_version bumps)."""
     app = await apps.get_app(principal.org_id, app_id)

@@ -33,12 +33,16 @@ class AlertIn(AlertFields):
     name: str = Field(min_length=1, max_length=255)
     metric: Metric
     condition: Condition
-    threshold: float = Field(allow_inf_nan=False, description="a percentage for drops_by/increases_by; "
-                                                              "a fraction 0..1 for crash_rate/churn_rate")
+    threshold: float = Field(
+        allow_inf_nan=False,
+        description="a percentage for drops_by/increases_by; a fraction 0..1 for crash_rate/churn_rate",
+    )
     compare_window: CompareWindow = "day"
     channel: Channel = "dashboard"
-    channel_config: dict[str, JsonValue] = Field(default_factory=dict, description=(
-        'email: {"emails": [...]} (optional); webhook: {"url": "https://..."}; dashboard: {}'))
+    channel_config: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description=('email: {"emails": [...]} (optional); webhook: {"url": "https://..."}; dashboard: {}'),
+    )
 
 
 class AlertUpdate(AlertFields):
@@ -67,7 +71,9 @@ class AlertOut(BaseModel):
     last_evaluated_at: str | None
     created_at: str
     updated_at: str
-    secret: str | None = Field(None, description="the webhook signing secret: only in the answer that creates it")
+    secret: str | None = Field(
+        None, description="the webhook signing secret: only in the answer that creates it"
+    )
 
 
 class FiredOut(BaseModel):
@@ -111,20 +117,29 @@ async def list_alerts(request: Request, principal: Principal, query: AppQuery) -
 async def create_alert(request: Request, principal: Principal, body: AlertIn) -> HTTPResponse:
     """Create an alert rule; a webhook rule's signing secret is in this answer only."""
     values = body.model_dump(exclude={"app_id"}, exclude_none=True)
-    rule, secret = await alerts.create_rule(principal.org_id, body.app_id, values,
-                                            request.app.ctx.settings.WEBHOOK_ALLOW_PRIVATE_TARGETS)
+    rule, secret = await alerts.create_rule(
+        principal.org_id, body.app_id, values, request.app.ctx.settings.WEBHOOK_ALLOW_PRIVATE_TARGETS
+    )
     audit.note(request).details = {"after": alerts.rule_body(rule)}
     return ok(alerts.rule_body(rule, secret), status=201)
 
 
-@endpoint(bp, "POST", "/alerts/evaluate", access=ADMIN, query=EvaluateQuery,
-          responses={200: EvaluatedOut, 202: JobAcceptedOut}, action="alert.evaluate")
+@endpoint(
+    bp,
+    "POST",
+    "/alerts/evaluate",
+    access=ADMIN,
+    query=EvaluateQuery,
+    responses={200: EvaluatedOut, 202: JobAcceptedOut},
+    action="alert.evaluate",
+)
 async def evaluate_alerts(request: Request, principal: Principal, query: EvaluateQuery) -> HTTPResponse:
     """Evaluate the app's active rules now (a job), notifying as the schedule would:
     `{evaluated, fired, notified}`."""
     app = await apps.get_app(principal.org_id, query.app_id)
-    return await run_job(request, principal, evaluate_app_alerts, (app.id,), kind="alerts.evaluate",
-                         wait=query.wait)
+    return await run_job(
+        request, principal, evaluate_app_alerts, (app.id,), kind="alerts.evaluate", wait=query.wait
+    )
 
 
 @endpoint(bp, "GET", "/alerts/<alert_id:id>", access=VIEWER, responses={200: AlertOut})
@@ -133,21 +148,43 @@ async def get_alert(request: Request, principal: Principal, alert_id: int) -> HT
     return ok(alerts.rule_body(await alerts.get_rule(principal.org_id, alert_id)))
 
 
-@endpoint(bp, "PUT", "/alerts/<alert_id:id>", access=ADMIN, body=AlertUpdate, responses={200: AlertOut},
-          action="alert.update")
-async def update_alert(request: Request, principal: Principal, alert_id: int, body: AlertUpdate) -> HTTPResponse:
+@endpoint(
+    bp,
+    "PUT",
+    "/alerts/<alert_id:id>",
+    access=ADMIN,
+    body=AlertUpdate,
+    responses={200: AlertOut},
+    action="alert.update",
+)
+async def update_alert(
+    request: Request, principal: Principal, alert_id: int, body: AlertUpdate
+) -> HTTPResponse:
     """Change any field (is_active pauses a rule); the whole rule is checked again."""
     changes = set_fields(body, frozenset(), "alert", exclude=frozenset({"app_id"}))
-    rule, diff, secret = await alerts.update_rule(principal.org_id, alert_id, body.app_id, changes,
-                                                  request.app.ctx.settings.WEBHOOK_ALLOW_PRIVATE_TARGETS)
+    rule, diff, secret = await alerts.update_rule(
+        principal.org_id,
+        alert_id,
+        body.app_id,
+        changes,
+        request.app.ctx.settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+    )
     audit.note(request).details = diff
     return ok(alerts.rule_body(rule, secret))
 
 
-@endpoint(bp, "DELETE", "/alerts/<alert_id:id>", access=ADMIN, query=OptionalAppQuery,
-          responses={200: DeletedOut}, action="alert.delete")
-async def delete_alert(request: Request, principal: Principal, alert_id: int, query: OptionalAppQuery
-                       ) -> HTTPResponse:
+@endpoint(
+    bp,
+    "DELETE",
+    "/alerts/<alert_id:id>",
+    access=ADMIN,
+    query=OptionalAppQuery,
+    responses={200: DeletedOut},
+    action="alert.delete",
+)
+async def delete_alert(
+    request: Request, principal: Principal, alert_id: int, query: OptionalAppQuery
+) -> HTTPResponse:
     """Delete an alert rule and its history."""
     rule = await alerts.delete_rule(principal.org_id, alert_id, query.app_id)
     audit.note(request).details = {"before": alerts.rule_body(rule)}

@@ -22,8 +22,12 @@ EventType = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9
 
 class PeriodIn(Body):
     app_id: int = Field(ge=1, le=2**31 - 1)
-    start: date | None = Field(None, alias="from", description="first day (YYYY-MM-DD, UTC); default `to` - 29")
-    end: date | None = Field(None, alias="to", description="last day, inclusive (YYYY-MM-DD, UTC); default today")
+    start: date | None = Field(
+        None, alias="from", description="first day (YYYY-MM-DD, UTC); default `to` - 29"
+    )
+    end: date | None = Field(
+        None, alias="to", description="last day, inclusive (YYYY-MM-DD, UTC); default today"
+    )
 
     def period(self) -> analytics.Period:
         return analytics.Period.of(self.start, self.end)
@@ -81,25 +85,54 @@ class PathsOut(BaseModel):
     paths: list[PathOut]
 
 
-@endpoint(bp, "POST", "/funnel", access=VIEWER, body=FunnelIn, query=JobQuery,
-          responses={200: FunnelOut, 202: JobAcceptedOut}, action="analytics.funnel")
+@endpoint(
+    bp,
+    "POST",
+    "/funnel",
+    access=VIEWER,
+    body=FunnelIn,
+    query=JobQuery,
+    responses={200: FunnelOut, 202: JobAcceptedOut},
+    action="analytics.funnel",
+)
 async def funnel(request: Request, principal: Principal, body: FunnelIn, query: JobQuery) -> HTTPResponse:
     """Conversion through ordered steps within a window from step 1 (a job; inline when done within `wait`)."""
     period = body.period()
     await apps.get_app(principal.org_id, body.app_id)
-    args = (principal.org_id, body.app_id, body.steps, period.start.isoformat(), period.end.isoformat(),
-            body.window_hours)
+    args = (
+        principal.org_id,
+        body.app_id,
+        body.steps,
+        period.start.isoformat(),
+        period.end.isoformat(),
+        body.window_hours,
+    )
     return await run_job(request, principal, actors.funnel, args, kind="analytics.funnel", wait=query.wait)
 
 
-@endpoint(bp, "POST", "/paths", access=VIEWER, body=PathsIn, query=JobQuery,
-          responses={200: PathsOut, 202: JobAcceptedOut}, action="analytics.paths")
+@endpoint(
+    bp,
+    "POST",
+    "/paths",
+    access=VIEWER,
+    body=PathsIn,
+    query=JobQuery,
+    responses={200: PathsOut, 202: JobAcceptedOut},
+    action="analytics.paths",
+)
 async def paths(request: Request, principal: Principal, body: PathsIn, query: JobQuery) -> HTTPResponse:
     """The most common event sequences from each device's first `start_event` (a job)."""
     period = body.period()
     await apps.get_app(principal.org_id, body.app_id)
-    args = (principal.org_id, body.app_id, body.start_event, body.depth, body.limit, period.start.isoformat(),
-            period.end.isoformat())
+    args = (
+        principal.org_id,
+        body.app_id,
+        body.start_event,
+        body.depth,
+        body.limit,
+        period.start.isoformat(),
+        period.end.isoformat(),
+    )
     return await run_job(request, principal, actors.paths, args, kind="analytics.paths", wait=query.wait)
 
 

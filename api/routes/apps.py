@@ -75,8 +75,15 @@ async def get_app(request: Request, principal: Principal, app_id: int) -> HTTPRe
     return ok(apps.app_body(await apps.get_app(principal.org_id, app_id)))
 
 
-@endpoint(bp, "PUT", "/<app_id:id>", access=ADMIN, body=AppUpdate, responses={200: AppOut, 409: None},
-          action="app.update")
+@endpoint(
+    bp,
+    "PUT",
+    "/<app_id:id>",
+    access=ADMIN,
+    body=AppUpdate,
+    responses={200: AppOut, 409: None},
+    action="app.update",
+)
 async def update_app(request: Request, principal: Principal, app_id: int, body: AppUpdate) -> HTTPResponse:
     """Rename an app or change its package name."""
     app, changes = await apps.update_app(principal.org_id, app_id, body.model_dump(exclude_none=True))
@@ -92,25 +99,44 @@ async def delete_app(request: Request, principal: Principal, app_id: int) -> HTT
     return ok({"success": True, "deleted": deleted})
 
 
-@endpoint(bp, "POST", "/<app_id:id>/rotate-key", access=ADMIN, responses={200: AppOut}, action="app.rotate_key")
+@endpoint(
+    bp, "POST", "/<app_id:id>/rotate-key", access=ADMIN, responses={200: AppOut}, action="app.rotate_key"
+)
 async def rotate_key(request: Request, principal: Principal, app_id: int) -> HTTPResponse:
     """Issue a new SDK key; the old one stops working at once."""
     app = await apps.rotate_sdk_key(request.app.ctx.redis, principal.org_id, app_id)
     return ok(apps.app_body(app))
 
 
-@endpoint(bp, "PUT", "/<app_id:id>/fcm-credentials", access=ADMIN, body=FcmCredentialsIn, responses={200: AppOut},
-          action="app.fcm_credentials_set")
-async def set_fcm_credentials(request: Request, principal: Principal, app_id: int, body: FcmCredentialsIn) -> HTTPResponse:
+@endpoint(
+    bp,
+    "PUT",
+    "/<app_id:id>/fcm-credentials",
+    access=ADMIN,
+    body=FcmCredentialsIn,
+    responses={200: AppOut},
+    action="app.fcm_credentials_set",
+)
+async def set_fcm_credentials(
+    request: Request, principal: Principal, app_id: int, body: FcmCredentialsIn
+) -> HTTPResponse:
     """Store the app's Firebase service account (encrypted; the private key is never returned)."""
     account = body.model_dump()  # every key of the file, extra ones included
-    app = await credentials.set_fcm_credentials(request.app.ctx.settings.SECRET_KEY, principal.org_id, app_id, account)
+    app = await credentials.set_fcm_credentials(
+        request.app.ctx.settings.SECRET_KEY, principal.org_id, app_id, account
+    )
     audit.note(request).details = {"project_id": app.fcm_project_id, "client_email": account["client_email"]}
     return ok(apps.app_body(app))
 
 
-@endpoint(bp, "DELETE", "/<app_id:id>/fcm-credentials", access=ADMIN, responses={200: AppOut},
-          action="app.fcm_credentials_delete")
+@endpoint(
+    bp,
+    "DELETE",
+    "/<app_id:id>/fcm-credentials",
+    access=ADMIN,
+    responses={200: AppOut},
+    action="app.fcm_credentials_delete",
+)
 async def delete_fcm_credentials(request: Request, principal: Principal, app_id: int) -> HTTPResponse:
     """Remove the app's Firebase service account."""
     return ok(apps.app_body(await credentials.delete_fcm_credentials(principal.org_id, app_id)))

@@ -77,8 +77,13 @@ class SuccessOut(BaseModel):
 
 
 def user_body(row: User) -> dict[str, object]:
-    return {"id": row.id, "org_id": row.org_id, "role": Role(row.role).value,  # type: ignore[attr-defined]
-            "name": row.name, "email": row.email}
+    return {
+        "id": row.id,
+        "org_id": row.org_id,
+        "role": Role(row.role).value,  # type: ignore[attr-defined]
+        "name": row.name,
+        "email": row.email,
+    }
 
 
 def _token(request: Request, row: User) -> str:
@@ -92,17 +97,33 @@ def _as_actor(request: Request, row: User) -> None:
     entry.org_id, entry.user_id, entry.user_email, entry.resource_id = row.org_id, row.id, row.email, row.id  # type: ignore[attr-defined]
 
 
-@endpoint(bp, "POST", "/register", access=AUTH_ROUTE, body=RegisterIn, responses={201: TokenOut, 409: None},
-          action="org.create")
+@endpoint(
+    bp,
+    "POST",
+    "/register",
+    access=AUTH_ROUTE,
+    body=RegisterIn,
+    responses={201: TokenOut, 409: None},
+    action="org.create",
+)
 async def register(request: Request, principal: Principal, body: RegisterIn) -> HTTPResponse:
     """Create an organisation and its owner; returns a JWT."""
-    row = await auth.register(body.name, body.email, body.password, body.org_name, request.app.ctx.settings.DEFAULT_PLAN.value)
+    row = await auth.register(
+        body.name, body.email, body.password, body.org_name, request.app.ctx.settings.DEFAULT_PLAN.value
+    )
     _as_actor(request, row)
     return ok({"token": _token(request, row), "user": user_body(row)}, status=201)
 
 
-@endpoint(bp, "POST", "/login", access=AUTH_ROUTE, body=LoginIn, responses={200: TokenOut, 401: None},
-          action="auth.login")
+@endpoint(
+    bp,
+    "POST",
+    "/login",
+    access=AUTH_ROUTE,
+    body=LoginIn,
+    responses={200: TokenOut, 401: None},
+    action="auth.login",
+)
 async def login(request: Request, principal: Principal, body: LoginIn) -> HTTPResponse:
     """Exchange email and password for a JWT valid 24 hours."""
     row = await auth.authenticate(body.email, body.password)
@@ -110,8 +131,15 @@ async def login(request: Request, principal: Principal, body: LoginIn) -> HTTPRe
     return ok({"token": _token(request, row), "user": user_body(row)})
 
 
-@endpoint(bp, "POST", "/accept-invite", access=AUTH_ROUTE, body=AcceptInviteIn, responses={200: TokenOut, 400: None},
-          action="team.join")
+@endpoint(
+    bp,
+    "POST",
+    "/accept-invite",
+    access=AUTH_ROUTE,
+    body=AcceptInviteIn,
+    responses={200: TokenOut, 400: None},
+    action="team.join",
+)
 async def accept_invite(request: Request, principal: Principal, body: AcceptInviteIn) -> HTTPResponse:
     """Accept an invitation (token single-use, valid 7 days): set name and password, get a JWT."""
     row = await team.accept_invite(body.token, body.name, body.password)
@@ -119,8 +147,14 @@ async def accept_invite(request: Request, principal: Principal, body: AcceptInvi
     return ok({"token": _token(request, row), "user": user_body(row)})
 
 
-@endpoint(bp, "POST", "/refresh", access=user(Role.viewer, tier="auth"), responses={200: RefreshOut},
-          action="auth.refresh")
+@endpoint(
+    bp,
+    "POST",
+    "/refresh",
+    access=user(Role.viewer, tier="auth"),
+    responses={200: RefreshOut},
+    action="auth.refresh",
+)
 async def refresh(request: Request, principal: Principal) -> HTTPResponse:
     """Exchange a valid, unexpired JWT for a fresh one."""
     row = await User.get(id=principal.user_id)

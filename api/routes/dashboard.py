@@ -30,8 +30,12 @@ class EventsQuery(AppQuery):
 class DevicesQuery(AppQuery):
     page: int = Field(1, ge=1, le=1_000_000)
     limit: int = Field(50, ge=1, le=100)
-    search: str | None = Field(None, max_length=255, pattern=r"^[^\x00]*$",
-                               description="case-insensitive substring of android_id, brand or model")
+    search: str | None = Field(
+        None,
+        max_length=255,
+        pattern=r"^[^\x00]*$",
+        description="case-insensitive substring of android_id, brand or model",
+    )
     segment: BuiltinSegment | None = Field(None, description="built-in segment (lower-case)")
     country: str | None = Field(None, pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")
 
@@ -194,8 +198,9 @@ async def segments(request: Request, principal: Principal, query: AppQuery) -> H
 async def devices(request: Request, principal: Principal, query: DevicesQuery) -> HTTPResponse:
     """A page of the app's devices, newest first (by creation), filtered by search (android_id, brand,
     model: case-insensitive substring), segment and country."""
-    page = dashboard.DeviceFilter(page=query.page, limit=query.limit, search=query.search, segment=query.segment,
-                                  country=query.country)
+    page = dashboard.DeviceFilter(
+        page=query.page, limit=query.limit, search=query.search, segment=query.segment, country=query.country
+    )
     return ok(await dashboard.list_devices(principal.org_id, query.app_id, page))
 
 
@@ -231,8 +236,14 @@ async def events(request: Request, principal: Principal, query: EventsQuery) -> 
     return ok({"events": await dashboard.event_counts(principal.org_id, query.app_id, query.days)})
 
 
-@endpoint(bp, "DELETE", "/devices/<device_id:bigid>", access=ADMIN, responses={200: ErasureOut},
-          action="device.erase")
+@endpoint(
+    bp,
+    "DELETE",
+    "/devices/<device_id:bigid>",
+    access=ADMIN,
+    responses={200: ErasureOut},
+    action="device.erase",
+)
 async def erase_device(request: Request, principal: Principal, device_id: int) -> HTTPResponse:
     """Erase a device with all its events, revenue and history (GDPR); answers what was deleted.
     Later SDK calls with the same android_id start a new device."""

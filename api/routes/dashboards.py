@@ -23,9 +23,9 @@ WIDGET_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["type", "metric"],
     "description": "series metrics (active_devices, new_devices, total_events, dau, ad_watches, purchases, "
-                   "revenue) take kpi, line_chart, bar_chart and options.days; breakdowns (segments, countries, "
-                   "events_by_type) take bar_chart, pie_chart; events_by_type takes options.days, countries and "
-                   "events_by_type options.limit",
+    "revenue) take kpi, line_chart, bar_chart and options.days; breakdowns (segments, countries, "
+    "events_by_type) take bar_chart, pie_chart; events_by_type takes options.days, countries and "
+    "events_by_type options.limit",
     "properties": {
         "type": {"type": "string", "enum": list(customdashboards.TYPES)},
         "metric": {"type": "string", "enum": list(customdashboards.METRICS)},
@@ -34,10 +34,17 @@ WIDGET_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "days": {"type": "integer", "minimum": customdashboards.DAYS[0],
-                         "maximum": customdashboards.DAYS[1], "default": customdashboards.DEFAULT_DAYS},
-                "limit": {"type": "integer", "minimum": customdashboards.LIMIT[0],
-                          "maximum": customdashboards.LIMIT[1]},
+                "days": {
+                    "type": "integer",
+                    "minimum": customdashboards.DAYS[0],
+                    "maximum": customdashboards.DAYS[1],
+                    "default": customdashboards.DEFAULT_DAYS,
+                },
+                "limit": {
+                    "type": "integer",
+                    "minimum": customdashboards.LIMIT[0],
+                    "maximum": customdashboards.LIMIT[1],
+                },
             },
         },
     },
@@ -54,8 +61,9 @@ class DashboardIn(Body):
 class DashboardUpdate(Body):
     app_id: AppId | None = Field(None, description="when given, the dashboard's app (else 404)")
     name: str | None = Field(None, min_length=1, max_length=255)
-    widgets: list[WidgetJson] | None = Field(None, max_length=customdashboards.MAX_WIDGETS,
-                                             description="replaces every widget")
+    widgets: list[WidgetJson] | None = Field(
+        None, max_length=customdashboards.MAX_WIDGETS, description="replaces every widget"
+    )
 
 
 class WidgetOut(BaseModel):
@@ -79,9 +87,11 @@ class DashboardsOut(BaseModel):
 
 
 class WidgetDataOut(WidgetOut):
-    data: dict[str, Any] = Field(description='kpi: {"value", "previous", "change", "days"}; series charts: '
-                                             '{"series": [{"date", "value"}]}; breakdowns: '
-                                             '{"breakdown": [{"key", "value"}]}')
+    data: dict[str, Any] = Field(
+        description='kpi: {"value", "previous", "change", "days"}; series charts: '
+        '{"series": [{"date", "value"}]}; breakdowns: '
+        '{"breakdown": [{"key", "value"}]}'
+    )
 
 
 class DashboardDataOut(DashboardOut):
@@ -95,8 +105,15 @@ async def list_dashboards(request: Request, principal: Principal, query: AppQuer
     return ok({"dashboards": [customdashboards.dashboard_body(d) for d in dashboards]})
 
 
-@endpoint(bp, "POST", "/dashboards", access=ADMIN, body=DashboardIn, responses={201: DashboardOut},
-          action="dashboard.create")
+@endpoint(
+    bp,
+    "POST",
+    "/dashboards",
+    access=ADMIN,
+    body=DashboardIn,
+    responses={201: DashboardOut},
+    action="dashboard.create",
+)
 async def create_dashboard(request: Request, principal: Principal, body: DashboardIn) -> HTTPResponse:
     """Create a dashboard of 0..20 widgets (each invalid field is 400 naming it, e.g. `widgets[2].metric`)."""
     board = await customdashboards.create_dashboard(principal.org_id, body.app_id, body.name, body.widgets)
@@ -107,24 +124,44 @@ async def create_dashboard(request: Request, principal: Principal, body: Dashboa
 @endpoint(bp, "GET", "/dashboards/<dashboard_id:id>", access=VIEWER, responses={200: DashboardOut})
 async def get_dashboard(request: Request, principal: Principal, dashboard_id: int) -> HTTPResponse:
     """One dashboard (its widgets without data)."""
-    return ok(customdashboards.dashboard_body(await customdashboards.get_dashboard(principal.org_id, dashboard_id)))
+    return ok(
+        customdashboards.dashboard_body(await customdashboards.get_dashboard(principal.org_id, dashboard_id))
+    )
 
 
-@endpoint(bp, "PUT", "/dashboards/<dashboard_id:id>", access=ADMIN, body=DashboardUpdate,
-          responses={200: DashboardOut}, action="dashboard.update")
-async def update_dashboard(request: Request, principal: Principal, dashboard_id: int, body: DashboardUpdate
-                           ) -> HTTPResponse:
+@endpoint(
+    bp,
+    "PUT",
+    "/dashboards/<dashboard_id:id>",
+    access=ADMIN,
+    body=DashboardUpdate,
+    responses={200: DashboardOut},
+    action="dashboard.update",
+)
+async def update_dashboard(
+    request: Request, principal: Principal, dashboard_id: int, body: DashboardUpdate
+) -> HTTPResponse:
     """Rename and/or replace the widgets; fields left out keep their value."""
     changes = set_fields(body, frozenset(), "dashboard", exclude=frozenset({"app_id"}))
-    board, diff = await customdashboards.update_dashboard(principal.org_id, dashboard_id, body.app_id, changes)
+    board, diff = await customdashboards.update_dashboard(
+        principal.org_id, dashboard_id, body.app_id, changes
+    )
     audit.note(request).details = diff
     return ok(customdashboards.dashboard_body(board))
 
 
-@endpoint(bp, "DELETE", "/dashboards/<dashboard_id:id>", access=ADMIN, query=OptionalAppQuery,
-          responses={200: DeletedOut}, action="dashboard.delete")
-async def delete_dashboard(request: Request, principal: Principal, dashboard_id: int, query: OptionalAppQuery
-                           ) -> HTTPResponse:
+@endpoint(
+    bp,
+    "DELETE",
+    "/dashboards/<dashboard_id:id>",
+    access=ADMIN,
+    query=OptionalAppQuery,
+    responses={200: DeletedOut},
+    action="dashboard.delete",
+)
+async def delete_dashboard(
+    request: Request, principal: Principal, dashboard_id: int, query: OptionalAppQuery
+) -> HTTPResponse:
     """Delete a dashboard."""
     board = await customdashboards.delete_dashboard(principal.org_id, dashboard_id, query.app_id)
     audit.note(request).details = {"before": customdashboards.dashboard_body(board)}

@@ -30,8 +30,9 @@ class ExperimentIn(Body):
     app_id: AppId
     name: str = Field(min_length=1, max_length=255)
     description: str | None = Field(None, max_length=2000)
-    variants: list[ExperimentVariantIn] = Field(min_length=2, max_length=20,
-                                                description="the first variant is the control")
+    variants: list[ExperimentVariantIn] = Field(
+        min_length=2, max_length=20, description="the first variant is the control"
+    )
     target_metric: str = Field(pattern=EVENT_TYPE, description="the event type that counts as a conversion")
 
 
@@ -99,8 +100,15 @@ async def list_experiments(request: Request, principal: Principal, query: AppQue
     return ok({"experiments": await experiments.list_experiments(principal.org_id, query.app_id)})
 
 
-@endpoint(bp, "POST", "/experiments", access=ADMIN, body=ExperimentIn, responses={201: ExperimentOut},
-          action="experiment.create")
+@endpoint(
+    bp,
+    "POST",
+    "/experiments",
+    access=ADMIN,
+    body=ExperimentIn,
+    responses={201: ExperimentOut},
+    action="experiment.create",
+)
 async def create_experiment(request: Request, principal: Principal, body: ExperimentIn) -> HTTPResponse:
     """Create an experiment (as a draft)."""
     values = body.model_dump(exclude={"app_id"})
@@ -115,22 +123,41 @@ async def get_experiment(request: Request, principal: Principal, experiment_id: 
     return ok(await experiments.describe(await experiments.get_experiment(principal.org_id, experiment_id)))
 
 
-@endpoint(bp, "PUT", "/experiments/<experiment_id:id>", access=ADMIN, body=ExperimentUpdate,
-          responses={200: ExperimentOut}, action="experiment.update")
-async def update_experiment(request: Request, principal: Principal, experiment_id: int, body: ExperimentUpdate
-                            ) -> HTTPResponse:
+@endpoint(
+    bp,
+    "PUT",
+    "/experiments/<experiment_id:id>",
+    access=ADMIN,
+    body=ExperimentUpdate,
+    responses={200: ExperimentOut},
+    action="experiment.update",
+)
+async def update_experiment(
+    request: Request, principal: Principal, experiment_id: int, body: ExperimentUpdate
+) -> HTTPResponse:
     """Rename or describe it; variants and target_metric only while it is a draft (400 otherwise)."""
     changes = set_fields(body, frozenset({"description"}), "experiment", exclude=frozenset({"app_id"}))
-    experiment, diff = await experiments.update_experiment(principal.org_id, experiment_id, body.app_id, changes)
+    experiment, diff = await experiments.update_experiment(
+        principal.org_id, experiment_id, body.app_id, changes
+    )
     if diff:
         await invalidate(request.app.ctx.redis, "experiments", experiment.app_id)  # type: ignore[attr-defined]
     audit.note(request).details = diff
     return ok(await experiments.describe(experiment))
 
 
-@endpoint(bp, "PUT", "/experiments/<experiment_id:id>/status", access=ADMIN, body=StatusIn,
-          responses={200: ExperimentOut}, action="experiment.status")
-async def set_status(request: Request, principal: Principal, experiment_id: int, body: StatusIn) -> HTTPResponse:
+@endpoint(
+    bp,
+    "PUT",
+    "/experiments/<experiment_id:id>/status",
+    access=ADMIN,
+    body=StatusIn,
+    responses={200: ExperimentOut},
+    action="experiment.status",
+)
+async def set_status(
+    request: Request, principal: Principal, experiment_id: int, body: StatusIn
+) -> HTTPResponse:
     """draft -> running, running -> paused | completed, paused -> running | completed; any other move
     (the same status included) is 400. Only running experiments are served to SDKs."""
     experiment, old = await experiments.set_status(principal.org_id, experiment_id, body.app_id, body.status)
@@ -139,10 +166,18 @@ async def set_status(request: Request, principal: Principal, experiment_id: int,
     return ok(await experiments.describe(experiment))
 
 
-@endpoint(bp, "DELETE", "/experiments/<experiment_id:id>", access=ADMIN, query=OptionalAppQuery,
-          responses={200: DeletedOut}, action="experiment.delete")
-async def delete_experiment(request: Request, principal: Principal, experiment_id: int, query: OptionalAppQuery
-                            ) -> HTTPResponse:
+@endpoint(
+    bp,
+    "DELETE",
+    "/experiments/<experiment_id:id>",
+    access=ADMIN,
+    query=OptionalAppQuery,
+    responses={200: DeletedOut},
+    action="experiment.delete",
+)
+async def delete_experiment(
+    request: Request, principal: Principal, experiment_id: int, query: OptionalAppQuery
+) -> HTTPResponse:
     """Delete an experiment with its exposures."""
     experiment = await experiments.delete_experiment(principal.org_id, experiment_id, query.app_id)
     await invalidate(request.app.ctx.redis, "experiments", experiment.app_id)  # type: ignore[attr-defined]
@@ -157,9 +192,18 @@ async def results(request: Request, principal: Principal, experiment_id: int) ->
     return ok(await experiments.results(principal.org_id, experiment_id))
 
 
-@endpoint(bp, "GET", "/sdk/experiments", access=SDK, query=SdkFlagsQuery, responses={200: SdkExperimentsOut, 403: None})
+@endpoint(
+    bp,
+    "GET",
+    "/sdk/experiments",
+    access=SDK,
+    query=SdkFlagsQuery,
+    responses={200: SdkExperimentsOut, 403: None},
+)
 async def sdk_experiments(request: Request, principal: Principal, query: SdkFlagsQuery) -> HTTPResponse:
     """The device's variant of every running experiment; the first assignment is recorded as its
     exposure (an unknown android_id becomes a device; over the plan's device quota: 403)."""
     running = await request.app.ctx.running_experiments.get(principal.app_id)
-    return ok(await experiments.serve(principal.app_id, principal.org_id, principal.plan, query.android_id, running))
+    return ok(
+        await experiments.serve(principal.app_id, principal.org_id, principal.plan, query.android_id, running)
+    )

@@ -17,7 +17,6 @@ bp = Blueprint("export", url_prefix="/api/v4/export")
 EXPORT = user(Role.viewer, tier="export")  # one budget per org, shared by both exports
 
 
-
 async def _stream(request: Request, principal: Principal, app_id: int, kind: export.Kind) -> HTTPResponse:
     """The app's export streamed as an attachment, chunk by chunk as the cursor yields them."""
     app = await apps.get_app(principal.org_id, app_id)

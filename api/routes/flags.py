@@ -59,7 +59,6 @@ class FlagUpdate(FlagFields):
     flag_key: str | None = Field(None, pattern=KEY)
 
 
-
 class FlagOut(BaseModel):
     id: int
     app_id: int
@@ -100,7 +99,9 @@ async def list_flags(request: Request, principal: Principal, query: AppQuery) ->
     return ok({"flags": [flags.flag_body(f) for f in await flags.list_flags(principal.org_id, query.app_id)]})
 
 
-@endpoint(bp, "POST", "/flags", access=ADMIN, body=FlagIn, responses={201: FlagOut, 409: None}, action="flag.create")
+@endpoint(
+    bp, "POST", "/flags", access=ADMIN, body=FlagIn, responses={201: FlagOut, 409: None}, action="flag.create"
+)
 async def create_flag(request: Request, principal: Principal, body: FlagIn) -> HTTPResponse:
     """Create a flag (flag_key unique per app: 409)."""
     values = body.values()
@@ -111,8 +112,15 @@ async def create_flag(request: Request, principal: Principal, body: FlagIn) -> H
     return ok(flags.flag_body(flag), status=201)
 
 
-@endpoint(bp, "PUT", "/flags/<flag_id:id>", access=ADMIN, body=FlagUpdate, responses={200: FlagOut, 409: None},
-          action="flag.update")
+@endpoint(
+    bp,
+    "PUT",
+    "/flags/<flag_id:id>",
+    access=ADMIN,
+    body=FlagUpdate,
+    responses={200: FlagOut, 409: None},
+    action="flag.update",
+)
 async def update_flag(request: Request, principal: Principal, flag_id: int, body: FlagUpdate) -> HTTPResponse:
     """Change any of the flag's fields (all optional); the activity log keeps before and after."""
     values = body.values()
@@ -124,9 +132,18 @@ async def update_flag(request: Request, principal: Principal, flag_id: int, body
     return ok(flags.flag_body(flag))
 
 
-@endpoint(bp, "DELETE", "/flags/<flag_id:id>", access=ADMIN, query=OptionalAppQuery, responses={200: DeletedOut},
-          action="flag.delete")
-async def delete_flag(request: Request, principal: Principal, flag_id: int, query: OptionalAppQuery) -> HTTPResponse:
+@endpoint(
+    bp,
+    "DELETE",
+    "/flags/<flag_id:id>",
+    access=ADMIN,
+    query=OptionalAppQuery,
+    responses={200: DeletedOut},
+    action="flag.delete",
+)
+async def delete_flag(
+    request: Request, principal: Principal, flag_id: int, query: OptionalAppQuery
+) -> HTTPResponse:
     """Delete a flag (SDKs stop receiving it within a second)."""
     flag = await flags.delete_flag(principal.org_id, flag_id, query.app_id)
     await invalidate(request.app.ctx.redis, "flags", flag.app_id)  # type: ignore[attr-defined]
@@ -142,7 +159,14 @@ def _etag_matches(header: str, etag: str) -> bool:
     return header.strip() == "*" or etag in (t.strip().removeprefix("W/") for t in header.split(","))
 
 
-@endpoint(bp, "GET", "/sdk/flags", access=SDK_SELF_LIMITED, query=SdkFlagsQuery, responses={200: SdkFlagsOut, 304: None})
+@endpoint(
+    bp,
+    "GET",
+    "/sdk/flags",
+    access=SDK_SELF_LIMITED,
+    query=SdkFlagsQuery,
+    responses={200: SdkFlagsOut, 304: None},
+)
 async def sdk_flags(request: Request, principal: Principal, query: SdkFlagsQuery) -> HTTPResponse:
     """The app's flags evaluated for the device (an unknown android_id is evaluated as a new device).
     Served from memory: the flag set from the process's cache, the device's targeting attributes

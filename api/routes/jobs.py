@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -45,10 +45,19 @@ async def get_job(request: Request, principal: Principal, job_id: str) -> HTTPRe
             if org_id != principal.org_id:
                 raise NotFound("Job not found")
             status, error = await fastsend.state(ctx.redis, ctx.broker_redis, ingest_batch.queue_name, ref)
-            return ok({"job_id": job_id, "kind": "events.batch", "status": status,
-                       "progress": 1.0 if status == "done" else 0.0, "result": None, "error": error,
-                       "attempts": None, "created_at": iso(datetime.fromtimestamp(sent_ms / 1000, timezone.utc)),
-                       "finished_at": None})
+            return ok(
+                {
+                    "job_id": job_id,
+                    "kind": "events.batch",
+                    "status": status,
+                    "progress": 1.0 if status == "done" else 0.0,
+                    "result": None,
+                    "error": error,
+                    "attempts": None,
+                    "created_at": iso(datetime.fromtimestamp(sent_ms / 1000, UTC)),
+                    "finished_at": None,
+                }
+            )
         job = await jobs.get(ctx.redis, job_id)
     except (RedisError, OSError) as exc:
         raise ServiceUnavailable("Job store (Redis) unavailable") from exc

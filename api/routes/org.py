@@ -23,7 +23,9 @@ async def get_api_key(request: Request, principal: Principal) -> HTTPResponse:
     return ok({"api_key": await apps.org_api_key(principal.org_id)})
 
 
-@endpoint(bp, "POST", "/api-key/rotate", access=OWNER, responses={200: ApiKeyOut}, action="org.rotate_api_key")
+@endpoint(
+    bp, "POST", "/api-key/rotate", access=OWNER, responses={200: ApiKeyOut}, action="org.rotate_api_key"
+)
 async def rotate_api_key(request: Request, principal: Principal) -> HTTPResponse:
     """Replace the org API key; the old one stops working at once (owner only)."""
     return ok({"api_key": await apps.rotate_org_api_key(principal.org_id)})

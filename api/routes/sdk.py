@@ -49,7 +49,9 @@ class RegisterDeviceOut(BaseModel):
 
 
 class AutoRegisterIn(Body):
-    package_name: str = Field(min_length=3, max_length=255, pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$")
+    package_name: str = Field(
+        min_length=3, max_length=255, pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$"
+    )
     app_name: str | None = Field(None, min_length=1, max_length=255)
     android_id: str = ANDROID_ID
     brand: str | None = TEXT
@@ -67,33 +69,64 @@ class AutoRegisterOut(BaseModel):
     device_action: Literal["registered", "updated"]
 
 
-@endpoint(bp, "POST", "/devices/register", access=SDK, body=RegisterDeviceIn,
-          responses={200: RegisterDeviceOut, 403: None})
+@endpoint(
+    bp,
+    "POST",
+    "/devices/register",
+    access=SDK,
+    body=RegisterDeviceIn,
+    responses={200: RegisterDeviceOut, 403: None},
+)
 async def register_device(request: Request, principal: Principal, body: RegisterDeviceIn) -> HTTPResponse:
     """Register a device, or update it (upsert by app and android_id)."""
     device = await devices.register_device(
         principal.app_id, principal.org_id, principal.plan, devices.DeviceInfo(**body.model_dump())
     )
     await devicecache.drop(request.app.ctx.redis, [(principal.app_id, body.android_id)])
-    return ok({"success": True, "device": {"id": device.id, "android_id": device.android_id,
-                                           "user_segment": device.user_segment, "created_at": iso(device.created_at)}})
+    return ok(
+        {
+            "success": True,
+            "device": {
+                "id": device.id,
+                "android_id": device.android_id,
+                "user_segment": device.user_segment,
+                "created_at": iso(device.created_at),
+            },
+        }
+    )
 
 
-@endpoint(bp, "POST", "/sdk/auto-register", access=ORG_KEY, body=AutoRegisterIn,
-          responses={200: AutoRegisterOut, 403: None})
+@endpoint(
+    bp,
+    "POST",
+    "/sdk/auto-register",
+    access=ORG_KEY,
+    body=AutoRegisterIn,
+    responses={200: AutoRegisterOut, 403: None},
+)
 async def auto_register(request: Request, principal: Principal, body: AutoRegisterIn) -> HTTPResponse:
     """First launch: find or create the app for package_name (plan limits apply), then register the device."""
-    info = devices.DeviceInfo(android_id=body.android_id, brand=body.brand, android_version=body.android_ver,
-                              app_version=body.app_ver, fcm_token=body.fcm_token)
+    info = devices.DeviceInfo(
+        android_id=body.android_id,
+        brand=body.brand,
+        android_version=body.android_ver,
+        app_version=body.app_ver,
+        fcm_token=body.fcm_token,
+    )
     app, app_created, device = await devices.auto_register(
         principal.org_id, principal.plan, body.package_name, body.app_name, info
     )
     await devicecache.drop(request.app.ctx.redis, [(app.id, body.android_id)])
-    return ok({
-        "success": True, "sdk_key": app.sdk_key, "app_id": app.id, "device_id": device.id,
-        "app_action": "created" if app_created else "existing",
-        "device_action": "registered" if device.created else "updated",
-    })
+    return ok(
+        {
+            "success": True,
+            "sdk_key": app.sdk_key,
+            "app_id": app.id,
+            "device_id": device.id,
+            "app_action": "created" if app_created else "existing",
+            "device_action": "registered" if device.created else "updated",
+        }
+    )
 
 
 # --- events, profile, revenue ------------------------------------------------------------------
@@ -180,12 +213,24 @@ class RevenueIn(Body):
 
 async def _check_quota(request: Request, principal: Principal, android_ids: set[str], events: int) -> None:
     usage_now = await request.app.ctx.usage.get(principal.org_id)
-    await usage.check_batch_quota(principal.org_id, principal.app_id, principal.plan,
-                                  (usage_now.devices, usage_now.events_this_month), android_ids, events)
+    await usage.check_batch_quota(
+        principal.org_id,
+        principal.app_id,
+        principal.plan,
+        (usage_now.devices, usage_now.events_this_month),
+        android_ids,
+        events,
+    )
 
 
-@endpoint(bp, "POST", "/events/batch", access=SDK_SELF_LIMITED, body_doc=EventBatchDoc,
-          responses={202: BatchAcceptedOut, 403: None})
+@endpoint(
+    bp,
+    "POST",
+    "/events/batch",
+    access=SDK_SELF_LIMITED,
+    body_doc=EventBatchDoc,
+    responses={202: BatchAcceptedOut, 403: None},
+)
 async def events_batch(request: Request, principal: Principal) -> HTTPResponse:
     """Accept 1..50 events; stored by the ingest worker (202 with a job id). Any invalid event rejects
     the whole batch (400 naming its index and field); 503 when the queue cannot take it."""
@@ -205,12 +250,18 @@ async def events_batch(request: Request, principal: Principal) -> HTTPResponse:
         job_id = await enqueue_job(request, principal, ingest_batch, message, kind="events.batch")
     elif ctx.broker_is_limiter_redis:  # the hot path: rate limit and enqueue in one round trip
         job_id, principal.rate = await fastsend.send(
-            ctx.broker_redis, ingest_batch, message, secret=ctx.settings.SECRET_KEY, org_id=principal.org_id,
-            limit=ctx.limiter.step("sdk", client, principal.plan))
+            ctx.broker_redis,
+            ingest_batch,
+            message,
+            secret=ctx.settings.SECRET_KEY,
+            org_id=principal.org_id,
+            limit=ctx.limiter.step("sdk", client, principal.plan),
+        )
     else:
         principal.rate = await ctx.limiter.hit("sdk", client, principal.plan)
-        job_id, _ = await fastsend.send(ctx.broker_redis, ingest_batch, message, secret=ctx.settings.SECRET_KEY,
-                                        org_id=principal.org_id)
+        job_id, _ = await fastsend.send(
+            ctx.broker_redis, ingest_batch, message, secret=ctx.settings.SECRET_KEY, org_id=principal.org_id
+        )
     return ok({"success": True, "accepted": len(batch), "job_id": job_id}, status=202)
 
 
@@ -227,7 +278,9 @@ async def get_profile(request: Request, principal: Principal, query: ProfileQuer
     return ok({"success": True, "profile": await profiles.get_profile(principal.app_id, query.android_id)})
 
 
-@endpoint(bp, "POST", "/sdk/profile", access=SDK, body=ProfileActionIn, responses={200: ProfileActionOut, 403: None})
+@endpoint(
+    bp, "POST", "/sdk/profile", access=SDK, body=ProfileActionIn, responses={200: ProfileActionOut, 403: None}
+)
 async def profile_action(request: Request, principal: Principal, body: ProfileActionIn) -> HTTPResponse:
     """Record a profile action (also stored as an event), recalculate the segment, return the strategy."""
     await _check_quota(request, principal, {body.android_id}, 1)
@@ -244,7 +297,14 @@ async def profile_action(request: Request, principal: Principal, body: ProfileAc
 async def revenue(request: Request, principal: Principal, body: RevenueIn) -> HTTPResponse:
     """Record one ad impression's revenue (USD) with network, ad type, geo tier and country."""
     await profiles.record_revenue(
-        principal.app_id, body.android_id, body.ad_type, body.ad_network, Decimal(str(body.revenue)),
-        Decimal(str(body.ecpm)) if body.ecpm is not None else None, body.geo_tier, body.country, utcnow(),
+        principal.app_id,
+        body.android_id,
+        body.ad_type,
+        body.ad_network,
+        Decimal(str(body.revenue)),
+        Decimal(str(body.ecpm)) if body.ecpm is not None else None,
+        body.geo_tier,
+        body.country,
+        utcnow(),
     )
     return ok({"success": True})

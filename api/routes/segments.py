@@ -18,8 +18,18 @@ from pipelines import customsegments
 
 bp = Blueprint("custom_segments", url_prefix="/api/v4")
 
-FieldName = Literal["days_since_install", "days_inactive", "event_count_30d", "session_count_30d", "ad_watches_30d",
-                    "purchase_count", "country", "app_version", "brand", "install_type"]
+FieldName = Literal[
+    "days_since_install",
+    "days_inactive",
+    "event_count_30d",
+    "session_count_30d",
+    "ad_watches_30d",
+    "purchase_count",
+    "country",
+    "app_version",
+    "brand",
+    "install_type",
+]
 Operator = Literal["eq", "neq", "gt", "gte", "lt", "lte", "contains"]
 NULLABLE = frozenset({"description", "color"})
 
@@ -80,8 +90,15 @@ async def list_segments(request: Request, principal: Principal, query: AppQuery)
     return ok({"segments": [customsegments.segment_body(s) for s in segments]})
 
 
-@endpoint(bp, "POST", "/segments", access=ADMIN, body=SegmentIn, responses={201: SegmentOut},
-          action="segment.create")
+@endpoint(
+    bp,
+    "POST",
+    "/segments",
+    access=ADMIN,
+    body=SegmentIn,
+    responses={201: SegmentOut},
+    action="segment.create",
+)
 async def create_segment(request: Request, principal: Principal, body: SegmentIn) -> HTTPResponse:
     """Create a custom segment (at most 20 per app); its members come with the first calculation."""
     values = body.model_dump(exclude={"app_id"}, exclude_none=True)
@@ -96,10 +113,18 @@ async def get_segment(request: Request, principal: Principal, segment_id: int) -
     return ok(customsegments.segment_body(await customsegments.get_segment(principal.org_id, segment_id)))
 
 
-@endpoint(bp, "PUT", "/segments/<segment_id:id>", access=ADMIN, body=SegmentUpdate, responses={200: SegmentOut},
-          action="segment.update")
-async def update_segment(request: Request, principal: Principal, segment_id: int, body: SegmentUpdate
-                         ) -> HTTPResponse:
+@endpoint(
+    bp,
+    "PUT",
+    "/segments/<segment_id:id>",
+    access=ADMIN,
+    body=SegmentUpdate,
+    responses={200: SegmentOut},
+    action="segment.update",
+)
+async def update_segment(
+    request: Request, principal: Principal, segment_id: int, body: SegmentUpdate
+) -> HTTPResponse:
     """Change any field; members follow at the next calculation."""
     changes = set_fields(body, NULLABLE, "segment", exclude=frozenset({"app_id"}))
     segment, diff = await customsegments.update_segment(principal.org_id, segment_id, body.app_id, changes)
@@ -107,20 +132,40 @@ async def update_segment(request: Request, principal: Principal, segment_id: int
     return ok(customsegments.segment_body(segment))
 
 
-@endpoint(bp, "DELETE", "/segments/<segment_id:id>", access=ADMIN, query=OptionalAppQuery,
-          responses={200: DeletedOut, 409: None}, action="segment.delete")
-async def delete_segment(request: Request, principal: Principal, segment_id: int, query: OptionalAppQuery
-                         ) -> HTTPResponse:
+@endpoint(
+    bp,
+    "DELETE",
+    "/segments/<segment_id:id>",
+    access=ADMIN,
+    query=OptionalAppQuery,
+    responses={200: DeletedOut, 409: None},
+    action="segment.delete",
+)
+async def delete_segment(
+    request: Request, principal: Principal, segment_id: int, query: OptionalAppQuery
+) -> HTTPResponse:
     """Delete a custom segment and its membership (409 while a flag targets it)."""
-    segment = await customsegments.delete_segment(request.app.ctx.redis, principal.org_id, segment_id, query.app_id)
+    segment = await customsegments.delete_segment(
+        request.app.ctx.redis, principal.org_id, segment_id, query.app_id
+    )
     audit.note(request).details = {"before": customsegments.segment_body(segment)}
     return ok({"success": True})
 
 
-@endpoint(bp, "POST", "/segments/<segment_id:id>/recalculate", access=ADMIN, query=JobQuery,
-          responses={200: RecalculatedOut, 202: JobAcceptedOut}, action="segment.recalculate")
-async def recalculate(request: Request, principal: Principal, segment_id: int, query: JobQuery) -> HTTPResponse:
+@endpoint(
+    bp,
+    "POST",
+    "/segments/<segment_id:id>/recalculate",
+    access=ADMIN,
+    query=JobQuery,
+    responses={200: RecalculatedOut, 202: JobAcceptedOut},
+    action="segment.recalculate",
+)
+async def recalculate(
+    request: Request, principal: Principal, segment_id: int, query: JobQuery
+) -> HTTPResponse:
     """Recalculate the segment's members now (a job): `{device_count, segment_id}`."""
     segment = await customsegments.get_segment(principal.org_id, segment_id)
-    return await run_job(request, principal, recalculate_segment, (segment.id,), kind="segment.recalculate",
-                         wait=query.wait)
+    return await run_job(
+        request, principal, recalculate_segment, (segment.id,), kind="segment.recalculate", wait=query.wait
+    )

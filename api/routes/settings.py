@@ -40,8 +40,12 @@ class ThemeOut(BaseModel):
 
 
 class ActivityQuery(Query):
-    action: str | None = Field(None, max_length=64, pattern=r"^[a-z_]+(\.[a-z_*]+)?$",
-                               description="e.g. app.create, or app.* for every app action")
+    action: str | None = Field(
+        None,
+        max_length=64,
+        pattern=r"^[a-z_]+(\.[a-z_*]+)?$",
+        description="e.g. app.create, or app.* for every app action",
+    )
     page: int = Field(1, ge=1, le=100_000)
 
 
@@ -84,5 +88,11 @@ async def update_theme(request: Request, principal: Principal, body: ThemeIn) ->
 async def list_activity(request: Request, principal: Principal, query: ActivityQuery) -> HTTPResponse:
     """The organisation's activity log, newest first, 50 per page."""
     entries, total = await activity.list_entries(principal.org_id, query.action, query.page)
-    return ok({"entries": [activity.entry_body(e) for e in entries], "page": query.page,
-               "per_page": activity.PAGE_SIZE, "total": total})
+    return ok(
+        {
+            "entries": [activity.entry_body(e) for e in entries],
+            "page": query.page,
+            "per_page": activity.PAGE_SIZE,
+            "total": total,
+        }
+    )

@@ -18,8 +18,12 @@ bp = Blueprint("stream", url_prefix="/api/v4")
 class StreamQuery(Query):
     app_id: int = Field(ge=1, le=2**31 - 1)
     # Optional here: authentication already took it, or an `Authorization: Bearer` header instead.
-    token: str | None = Field(None, min_length=1, max_length=4096,
-                              description="the JWT (EventSource cannot send headers; else Authorization: Bearer)")
+    token: str | None = Field(
+        None,
+        min_length=1,
+        max_length=4096,
+        description="the JWT (EventSource cannot send headers; else Authorization: Bearer)",
+    )
 
 
 @endpoint(bp, "GET", "/stream", access=STREAM, query=StreamQuery, responses={200: "text/event-stream"})
@@ -31,7 +35,11 @@ async def live_stream(request: Request, principal: Principal, query: StreamQuery
     queue = hub.join(app.id)
     response = await request.respond(
         content_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Request-Id": request.ctx.request_id},
+        headers={
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+            "X-Request-Id": request.ctx.request_id,
+        },
     )
     try:
         await hub.wait_subscribed(app.id, 2.0)
@@ -50,7 +58,7 @@ async def live_stream(request: Request, principal: Principal, query: StreamQuery
                     await response.send(f"data: {data}\n\n")
                     last_id = max(last_id, sent_id)
                     continue
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             else:  # Redis is down: poll the database
                 async with raw_connection() as conn:

@@ -86,20 +86,31 @@ async def queue(request: Request, principal: Principal) -> HTTPResponse:
         {
             "queues": depths,
             "jobs": counts,
-            "recent_jobs": [{k: j[k] for k in ("job_id", "kind", "status", "created_at", "finished_at", "error")}
-                            for j in recent[:50]],
+            "recent_jobs": [
+                {k: j[k] for k in ("job_id", "kind", "status", "created_at", "finished_at", "error")}
+                for j in recent[:50]
+            ],
             "recent_failures": failures,
             "scheduler_last_tick": last_tick,
         }
     )
 
 
-@endpoint(bp, "POST", "/system/selftest", access=user(Role.admin), body=SelftestIn, query=JobQuery,
-          responses={200: SelftestOut, 202: JobAcceptedOut}, action="system.selftest")
+@endpoint(
+    bp,
+    "POST",
+    "/system/selftest",
+    access=user(Role.admin),
+    body=SelftestIn,
+    query=JobQuery,
+    responses={200: SelftestOut, 202: JobAcceptedOut},
+    action="system.selftest",
+)
 async def selftest(request: Request, principal: Principal, body: SelftestIn, query: JobQuery) -> HTTPResponse:
     """Run a job through the queue and a worker (sleeps `seconds`, then touches DB and Redis)."""
-    return await run_job(request, principal, system_actors.selftest, (body.seconds,), kind="system.selftest",
-                         wait=query.wait)
+    return await run_job(
+        request, principal, system_actors.selftest, (body.seconds,), kind="system.selftest", wait=query.wait
+    )
 
 
 @bp.get("/openapi.json")

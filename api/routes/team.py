@@ -63,19 +63,36 @@ async def list_members(request: Request, principal: Principal) -> HTTPResponse:
     return ok({"members": [team.member_body(u) for u in await team.list_members(principal.org_id)]})
 
 
-@endpoint(bp, "POST", "/invite", access=ADMIN, body=InviteIn, responses={201: InviteOut, 409: None},
-          action="team.invite")
+@endpoint(
+    bp,
+    "POST",
+    "/invite",
+    access=ADMIN,
+    body=InviteIn,
+    responses={201: InviteOut, 409: None},
+    action="team.invite",
+)
 async def invite(request: Request, principal: Principal, body: InviteIn) -> HTTPResponse:
     """Invite someone by email (owners and admins; only owners invite owners). The token is shown once."""
-    member, token = await team.invite(principal.org_id, principal.user_id, principal.role, body.email, body.role)
+    member, token = await team.invite(
+        principal.org_id, principal.user_id, principal.role, body.email, body.role
+    )
     entry = audit.note(request)
     entry.resource_id, entry.details = member.id, {"email": member.email, "role": body.role.value}
     assert isinstance(member.invite_expires_at, datetime)
-    return ok({"invite_token": token, "expires_at": iso(member.invite_expires_at), "member": team.member_body(member)},
-              status=201)
+    return ok(
+        {
+            "invite_token": token,
+            "expires_at": iso(member.invite_expires_at),
+            "member": team.member_body(member),
+        },
+        status=201,
+    )
 
 
-@endpoint(bp, "PUT", "/<user_id:id>", access=ADMIN, body=RoleIn, responses={200: MemberOut}, action="team.update")
+@endpoint(
+    bp, "PUT", "/<user_id:id>", access=ADMIN, body=RoleIn, responses={200: MemberOut}, action="team.update"
+)
 async def change_role(request: Request, principal: Principal, user_id: int, body: RoleIn) -> HTTPResponse:
     """Change a member's role (the last owner cannot be demoted; only owners grant or remove owner)."""
     member, changes = await team.change_role(principal.org_id, principal.role, user_id, body.role)

@@ -4,7 +4,26 @@ from core.models.analytics import AlertFired, AlertRule, Dashboard
 from core.models.apps import AdStrategy, App
 from core.models.devices import Device, Event, RevenueEvent
 from core.models.flags import Experiment, ExperimentExposure, FeatureFlag
-from core.models.segments import CustomSegment
 from core.models.orgs import ROLE_RANK, ActivityEntry, Org, OrgUsage, Role, User
+from core.models.segments import CustomSegment
 
-__all__ = ["ActivityEntry", "AdStrategy", "AlertFired", "AlertRule", "App", "Dashboard", "CustomSegment", "Experiment", "ExperimentExposure", "FeatureFlag", "RevenueEvent", "Device", "Event", "Org", "OrgUsage", "ROLE_RANK", "Role", "User"]
+__all__ = [
+    "ActivityEntry",
+    "AdStrategy",
+    "AlertFired",
+    "AlertRule",
+    "App",
+    "Dashboard",
+    "CustomSegment",
+    "Experiment",
+    "ExperimentExposure",
+    "FeatureFlag",
+    "RevenueEvent",
+    "Device",
+    "Event",
+    "Org",
+    "OrgUsage",
+    "ROLE_RANK",
+    "Role",
+    "User",
+]

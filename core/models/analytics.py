@@ -12,7 +12,9 @@ class AlertRule(Model):
     id = fields.IntField(primary_key=True)
     app = fields.ForeignKeyField("models.App", related_name="alert_rules", on_delete=fields.CASCADE)
     name = fields.CharField(max_length=255)
-    metric = fields.CharField(max_length=16)  # dau | new_users | events | ad_watches | purchases | crash_rate | churn_rate
+    metric = fields.CharField(
+        max_length=16
+    )  # dau | new_users | events | ad_watches | purchases | crash_rate | churn_rate
     condition = fields.CharField(max_length=16)  # drops_by | increases_by | below | above
     threshold = fields.FloatField()
     compare_window = fields.CharField(max_length=8, default="day")  # day | week

@@ -55,7 +55,9 @@ class ExperimentExposure(Model):
     """A device's first exposure to an experiment (one row per device, the variant it was assigned)."""
 
     id = fields.BigIntField(primary_key=True)
-    experiment = fields.ForeignKeyField("models.Experiment", related_name="exposures", on_delete=fields.CASCADE)
+    experiment = fields.ForeignKeyField(
+        "models.Experiment", related_name="exposures", on_delete=fields.CASCADE
+    )
     device_id = fields.BigIntField()
     variant = fields.CharField(max_length=64)
     exposed_at = fields.DatetimeField(auto_now_add=True)

@@ -46,7 +46,9 @@ class OrgUsage(Model):
 
 class User(Model):
     id = fields.IntField(primary_key=True)
-    org: fields.ForeignKeyRelation[Org] = fields.ForeignKeyField("models.Org", related_name="users", on_delete=fields.CASCADE)
+    org: fields.ForeignKeyRelation[Org] = fields.ForeignKeyField(
+        "models.Org", related_name="users", on_delete=fields.CASCADE
+    )
     name = fields.CharField(max_length=255)
     email = fields.CharField(max_length=255, unique=True)
     password_hash = fields.CharField(max_length=255, null=True)  # null until an invite is accepted

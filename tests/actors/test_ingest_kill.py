@@ -29,7 +29,9 @@ TYPES = ["session_start", "ad_watched", "purchase", "screen_view", "level_up"]
 QUEUE = "dramatiq:ingest"
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float, what: str, interval: float = 0.2) -> Any:
+async def eventually(
+    check: Callable[[], Awaitable[Any]], timeout: float, what: str, interval: float = 0.2
+) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = await check()
@@ -54,8 +56,11 @@ def make_batches(now: datetime) -> list[dict[str, Any]]:
             data: dict[str, Any] = {"batch": b, "i": i}
             if event_type == "purchase":
                 data.update(amount=0.99 + (n % 3), currency="USD", product_id=f"gems_{n % 4}")
-            event: dict[str, Any] = {"android_id": f"device-{n // len(TYPES) % DEVICES}", "event_type": event_type,
-                                     "event_data": data}
+            event: dict[str, Any] = {
+                "android_id": f"device-{n // len(TYPES) % DEVICES}",
+                "event_type": event_type,
+                "event_data": data,
+            }
             if explicit:
                 at = now - timedelta(minutes=(n * 7) % (3 * 24 * 60), milliseconds=n % 1000)
                 event.update(event_id=str(uuid.uuid4()), created_at=at.isoformat().replace("+00:00", "Z"))
@@ -76,8 +81,9 @@ async def committed(conn: asyncpg.Connection, app_id: int, batches: list[list[st
     """How many of these batches are stored already."""
     stored = 0
     for event_ids in batches:
-        n = await conn.fetchval("SELECT count(*) FROM events WHERE app_id = $1 AND event_id = ANY($2::uuid[])",
-                                app_id, event_ids)
+        n = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE app_id = $1 AND event_id = ANY($2::uuid[])", app_id, event_ids
+        )
         stored += n == len(event_ids)
     return stored
 
@@ -127,8 +133,9 @@ async def test_ingest__worker_killed_with_batches_in_flight__every_event_stored_
                 await flowing.wait()
                 posting += 1
                 try:
-                    r = await client.request("POST", "/events/batch", headers={"X-SDK-Key": app["sdk_key"]},
-                                             json=batch)
+                    r = await client.request(
+                        "POST", "/events/batch", headers={"X-SDK-Key": app["sdk_key"]}, json=batch
+                    )
                 finally:
                     posting -= 1
             assert r.status_code == 202, r.text
@@ -187,26 +194,45 @@ async def test_ingest__worker_killed_with_batches_in_flight__every_event_stored_
 
         # And exactly 10,000 rows: no event lost, none stored twice
         assert await conn.fetchval("SELECT count(*) FROM events WHERE app_id = $1", app_id) == TOTAL, log_tail
-        assert await conn.fetchval("SELECT count(DISTINCT event_id) FROM events WHERE app_id = $1", app_id) == TOTAL
-        each_once = await fetch(conn, "SELECT (event_data->>'batch')::int, (event_data->>'i')::int, count(*) "
-                                      "FROM events WHERE app_id = $1 GROUP BY 1, 2 HAVING count(*) <> 1", app_id)
+        assert (
+            await conn.fetchval("SELECT count(DISTINCT event_id) FROM events WHERE app_id = $1", app_id)
+            == TOTAL
+        )
+        each_once = await fetch(
+            conn,
+            "SELECT (event_data->>'batch')::int, (event_data->>'i')::int, count(*) "
+            "FROM events WHERE app_id = $1 GROUP BY 1, 2 HAVING count(*) <> 1",
+            app_id,
+        )
         assert each_once == []
-        assert await conn.fetchval(
-            "SELECT count(DISTINCT (event_data->>'batch', event_data->>'i')) FROM events WHERE app_id = $1",
-            app_id) == TOTAL
+        assert (
+            await conn.fetchval(
+                "SELECT count(DISTINCT (event_data->>'batch', event_data->>'i')) FROM events WHERE app_id = $1",
+                app_id,
+            )
+            == TOTAL
+        )
         explicit_ids = {e["event_id"] for b in batches for e in b["events"] if "event_id" in e}
-        stored_ids = {r[0] for r in await fetch(conn, "SELECT event_id::text FROM events WHERE app_id = $1", app_id)}
+        stored_ids = {
+            r[0] for r in await fetch(conn, "SELECT event_id::text FROM events WHERE app_id = $1", app_id)
+        }
         assert len(explicit_ids) == TOTAL // 2 and explicit_ids <= stored_ids
 
         # And device counters equal a direct computation from the stored events
         assert await conn.fetchval("SELECT count(*) FROM devices WHERE app_id = $1", app_id) == DEVICES
         assert await conn.fetchval("SELECT device_count FROM orgs WHERE id = $1", org_id) == DEVICES
-        devices = await fetch(conn, """
+        devices = await fetch(
+            conn,
+            """
             SELECT d.android_id, d.sessions_count, d.ad_watches, d.purchases, d.purchase_revenue,
                    d.sessions_30d, d.ad_watches_30d, d.purchases_30d, d.first_seen_at, d.last_seen_at,
                    jsonb_array_length(d.recent_purchases)
-            FROM devices d WHERE d.app_id = $1 ORDER BY d.android_id""", app_id)
-        expected_devices = await fetch(conn, """
+            FROM devices d WHERE d.app_id = $1 ORDER BY d.android_id""",
+            app_id,
+        )
+        expected_devices = await fetch(
+            conn,
+            """
             SELECT d.android_id,
                    count(*) FILTER (WHERE e.event_type = 'session_start'),
                    count(*) FILTER (WHERE e.event_type = 'ad_watched'),
@@ -218,26 +244,43 @@ async def test_ingest__worker_killed_with_batches_in_flight__every_event_stored_
                    min(e.created_at), max(e.created_at),
                    LEAST(count(*) FILTER (WHERE e.event_type = 'purchase'), 20)
             FROM devices d JOIN events e ON e.device_id = d.id
-            WHERE d.app_id = $1 GROUP BY d.android_id ORDER BY d.android_id""", app_id)
+            WHERE d.app_id = $1 GROUP BY d.android_id ORDER BY d.android_id""",
+            app_id,
+        )
         assert devices == expected_devices
         assert sum(d[3] for d in devices) == TOTAL // len(TYPES)
         # (every device bought something in the last 30 days)
         assert await fetch(conn, "SELECT DISTINCT user_segment FROM devices WHERE app_id = $1", app_id) == [
-            ("power_user",)]
+            ("power_user",)
+        ]
 
         # And per-device days and the daily rollups too
-        device_days = await fetch(conn, """
+        device_days = await fetch(
+            conn,
+            """
             SELECT device_id, day, events, sessions, ad_watches, purchases FROM device_days
-            WHERE app_id = $1 ORDER BY 1, 2""", app_id)
-        assert device_days == await fetch(conn, """
+            WHERE app_id = $1 ORDER BY 1, 2""",
+            app_id,
+        )
+        assert device_days == await fetch(
+            conn,
+            """
             SELECT device_id, (created_at AT TIME ZONE 'UTC')::date,
                    count(*), count(*) FILTER (WHERE event_type = 'session_start'),
                    count(*) FILTER (WHERE event_type = 'ad_watched'), count(*) FILTER (WHERE event_type = 'purchase')
-            FROM events WHERE app_id = $1 GROUP BY 1, 2 ORDER BY 1, 2""", app_id)
-        daily = await fetch(conn, """
+            FROM events WHERE app_id = $1 GROUP BY 1, 2 ORDER BY 1, 2""",
+            app_id,
+        )
+        daily = await fetch(
+            conn,
+            """
             SELECT day, active_devices, new_devices, events, sessions, ad_watches, purchases, purchase_revenue
-            FROM app_daily WHERE app_id = $1 AND events > 0 ORDER BY day""", app_id)
-        assert daily == await fetch(conn, """
+            FROM app_daily WHERE app_id = $1 AND events > 0 ORDER BY day""",
+            app_id,
+        )
+        assert daily == await fetch(
+            conn,
+            """
             WITH e AS (SELECT *, (created_at AT TIME ZONE 'UTC')::date AS day FROM events WHERE app_id = $1),
             firsts AS (SELECT (first_seen_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n FROM devices
                        WHERE app_id = $1 GROUP BY 1)
@@ -245,17 +288,36 @@ async def test_ingest__worker_killed_with_batches_in_flight__every_event_stored_
                    count(*) FILTER (WHERE event_type = 'session_start'),
                    count(*) FILTER (WHERE event_type = 'ad_watched'), count(*) FILTER (WHERE event_type = 'purchase'),
                    coalesce(sum((event_data->>'amount')::numeric) FILTER (WHERE event_type = 'purchase'), 0)
-            FROM e LEFT JOIN firsts f ON f.day = e.day GROUP BY e.day ORDER BY e.day""", app_id)
+            FROM e LEFT JOIN firsts f ON f.day = e.day GROUP BY e.day ORDER BY e.day""",
+            app_id,
+        )
         assert sum(row[3] for row in daily) == TOTAL
-        assert await conn.fetchval("SELECT sum(new_devices) FROM app_daily WHERE app_id = $1", app_id) == DEVICES
-        assert await fetch(conn, "SELECT day, event_type, count FROM app_daily_events WHERE app_id = $1 "
-                                 "ORDER BY 1, 2", app_id) == await fetch(conn, """
+        assert (
+            await conn.fetchval("SELECT sum(new_devices) FROM app_daily WHERE app_id = $1", app_id) == DEVICES
+        )
+        assert await fetch(
+            conn,
+            "SELECT day, event_type, count FROM app_daily_events WHERE app_id = $1 ORDER BY 1, 2",
+            app_id,
+        ) == await fetch(
+            conn,
+            """
             SELECT (created_at AT TIME ZONE 'UTC')::date, event_type, count(*) FROM events WHERE app_id = $1
-            GROUP BY 1, 2 ORDER BY 1, 2""", app_id)
+            GROUP BY 1, 2 ORDER BY 1, 2""",
+            app_id,
+        )
         assert await conn.fetchval("SELECT sum(events) FROM org_usage WHERE org_id = $1", org_id) == TOTAL
-        assert await conn.fetchval("SELECT sum(purchase_revenue) FROM app_daily WHERE app_id = $1", app_id) == sum(
-            (Decimal(str(e["event_data"]["amount"])) for b in batches for e in b["events"]
-             if e["event_type"] == "purchase"), Decimal(0))
+        assert await conn.fetchval(
+            "SELECT sum(purchase_revenue) FROM app_daily WHERE app_id = $1", app_id
+        ) == sum(
+            (
+                Decimal(str(e["event_data"]["amount"]))
+                for b in batches
+                for e in b["events"]
+                if e["event_type"] == "purchase"
+            ),
+            Decimal(0),
+        )
 
         # And every batch's job reads as done, without an error
         for job_id in job_ids:

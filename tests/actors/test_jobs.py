@@ -114,8 +114,9 @@ async def test_selftest__wait_zero__202_then_polled_to_done(client: Client, work
     assert job["created_at"].endswith("Z") and job["finished_at"].endswith("Z")
     assert job["finished_at"] >= job["created_at"]
     # And the status URL is the same record
-    via_url = await client.http.get(accepted["status_url"].removeprefix("/api/v4"),
-                                    headers={"Authorization": f"Bearer {owner['token']}"})
+    via_url = await client.http.get(
+        accepted["status_url"].removeprefix("/api/v4"), headers={"Authorization": f"Bearer {owner['token']}"}
+    )
     assert via_url.status_code == 200 and via_url.json()["status"] == "done"
 
 
@@ -161,8 +162,9 @@ async def test_job__other_org_or_unknown_id__404_and_viewer_of_same_org__200(
 async def test_selftest__wait_out_of_range_or_not_a_number__400(client: Client) -> None:
     owner = await client.register()
     for wait in ("-1", "-0.5", "30.5", "31", "abc", "nan", "inf", "1e309", "5s"):
-        r = await client.request("POST", "/system/selftest", owner["token"], params={"wait": wait},
-                                 json={"seconds": 0})
+        r = await client.request(
+            "POST", "/system/selftest", owner["token"], params={"wait": wait}, json={"seconds": 0}
+        )
         assert r.status_code == 400, (wait, r.text)
         assert "wait" in r.json()["details"], wait
 
@@ -203,8 +205,9 @@ async def _kill_worker_mid_job(platform: Platform, base: str, first: Proc, **env
     try:
         owner = await client.register()
         job_id = (await start_selftest(client, owner["token"], seconds=4))["job_id"]
-        running = await poll_job(client, owner["token"], job_id, {"running", "done", "failed"}, timeout=60,
-                                 interval=0.3)
+        running = await poll_job(
+            client, owner["token"], job_id, {"running", "done", "failed"}, timeout=60, interval=0.3
+        )
         assert running["status"] == "running", running
         killed = process_tree(first)
         first.kill()
@@ -244,7 +247,10 @@ async def test_worker__killed_mid_job_redis_broker__job_redelivered_and_done(
 
 def _rabbitmqctl(*args: str) -> bool:
     try:
-        return subprocess.run(["rabbitmqctl", *args], check=False, capture_output=True, timeout=30).returncode == 0
+        return (
+            subprocess.run(["rabbitmqctl", *args], check=False, capture_output=True, timeout=30).returncode
+            == 0
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -257,8 +263,10 @@ def rabbitmq() -> Iterator[str]:
     if reason:
         pytest.skip(reason)
     vhost = f"vs-test-{uuid.uuid4().hex[:12]}"
-    if not (_rabbitmqctl("add_vhost", vhost) and _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*",
-                                                                ".*")):
+    if not (
+        _rabbitmqctl("add_vhost", vhost)
+        and _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    ):
         yield RABBITMQ_URL
         return
     try:

@@ -48,7 +48,9 @@ class Inbox:
         self.received: list[tuple[str, list[str], Message]] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        self.received.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content))
+        )
         return "250 Message accepted for delivery"
 
 
@@ -113,9 +115,16 @@ def pair(platform: Platform) -> Iterator[Pair]:
     controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
     controller.start()
     own = RedisServer().start()
-    env = {"REDIS_URL": own.url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(inbox.port), "SMTP_STARTTLS": "false",
-           "SMTP_FROM": "alerts@vaimanasoft.test", "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
-           "WEBHOOK_TIMEOUT_SECONDS": "5", "RATE_LIMIT_SCALE": "100"}
+    env = {
+        "REDIS_URL": own.url,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(inbox.port),
+        "SMTP_STARTTLS": "false",
+        "SMTP_FROM": "alerts@vaimanasoft.test",
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+        "WEBHOOK_TIMEOUT_SECONDS": "5",
+        "RATE_LIMIT_SCALE": "100",
+    }
     worker = platform.spawn("worker", **env)
     server, base = platform.serve(**env)
     try:
@@ -196,7 +205,9 @@ class Scene:
 
     async def alerts(self, token: str | None = None) -> dict[str, Any]:
         """GET /alerts of the app, as the owner or as the holder of `token`."""
-        r = await self.client.request("GET", "/alerts", token or self.token, params={"app_id": self.app["id"]})
+        r = await self.client.request(
+            "GET", "/alerts", token or self.token, params={"app_id": self.app["id"]}
+        )
         assert r.status_code == 200, r.text
         return r.json()
 
@@ -205,18 +216,25 @@ class Scene:
         for n, columns in days_ago.items():
             names = ", ".join(columns)
             slots = ", ".join(f"${i + 3}" for i in range(len(columns)))
-            await self.db.execute(f"INSERT INTO app_daily (app_id, day, {names}) VALUES ($1, $2, {slots})",
-                                  self.app["id"], self.ago(n), *columns.values())
+            await self.db.execute(
+                f"INSERT INTO app_daily (app_id, day, {names}) VALUES ($1, $2, {slots})",
+                self.app["id"],
+                self.ago(n),
+                *columns.values(),
+            )
 
     async def device_days(self, rows: list[tuple[int, date]]) -> None:
-        await self.db.executemany("INSERT INTO device_days (device_id, day, app_id, events) VALUES ($1, $2, $3, 1)",
-                                  [(device, day, self.app["id"]) for device, day in rows])
+        await self.db.executemany(
+            "INSERT INTO device_days (device_id, day, app_id, events) VALUES ($1, $2, $3, 1)",
+            [(device, day, self.app["id"]) for device, day in rows],
+        )
 
     async def events(self, rows: list[tuple[int, str, datetime]]) -> None:
         await self.db.executemany(
             "INSERT INTO events (app_id, device_id, event_type, event_data, created_at, received_at, event_id) "
             "VALUES ($1, $2, $3, '{}', $4, $4, $5)",
-            [(self.app["id"], device, kind, at, uuid.uuid4()) for device, kind, at in rows])
+            [(self.app["id"], device, kind, at, uuid.uuid4()) for device, kind, at in rows],
+        )
 
     async def history(self, rule: dict[str, Any]) -> list[asyncpg.Record]:
         return await self.db.fetch("SELECT * FROM alert_history WHERE rule_id = $1 ORDER BY id", rule["id"])
@@ -238,12 +256,15 @@ async def paired(outside: tuple[Client, Pair], db: asyncpg.Connection) -> tuple[
 Cases = dict[str, tuple[dict[str, Any], bool]]  # rule name: (rule fields, fires)
 
 
-async def _evaluate_cases(scene: Scene, cases: Cases, **common: Any) -> tuple[list[asyncpg.Record],
-                                                                               dict[str, asyncpg.Record]]:
+async def _evaluate_cases(
+    scene: Scene, cases: Cases, **common: Any
+) -> tuple[list[asyncpg.Record], dict[str, asyncpg.Record]]:
     """Creates a dashboard rule per case (named after it, `common` fields added), evaluates the app, and checks
     that every rule was evaluated and exactly the cases marked to fire did, none notified by this call.
     Answers all history rows, and the row of each firing case by its name."""
-    ids = {name: (await scene.create(name=name, **common, **fields))["id"] for name, (fields, _) in cases.items()}
+    ids = {
+        name: (await scene.create(name=name, **common, **fields))["id"] for name, (fields, _) in cases.items()
+    }
     result = await scene.evaluate()
     firing = [name for name, (_, fires) in cases.items() if fires]
     assert result == {"evaluated": len(cases), "fired": len(firing), "notified": 0}
@@ -257,8 +278,11 @@ def _standard_webhooks_valid(secret: str, headers: dict[str, str], body: bytes) 
     key = base64.b64decode(secret.removeprefix("whsec_"))
     signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
     expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-    return any(hmac.compare_digest(s.removeprefix("v1,"), expected)
-               for s in headers["webhook-signature"].split() if s.startswith("v1,"))
+    return any(
+        hmac.compare_digest(s.removeprefix("v1,"), expected)
+        for s in headers["webhook-signature"].split()
+        if s.startswith("v1,")
+    )
 
 
 # --- management and validation (session server) -------------------------------------------------------------
@@ -269,9 +293,20 @@ async def test_create__email_rule_with_defaults__201_listed_and_readable(scene: 
     # When a rule is created with only the required fields and the email channel
     rule = await scene.create(channel="email")
     # Then it answers the rule with its defaults
-    assert rule == {**rule, "app_id": scene.app["id"], "name": "DAU drop", "metric": "dau", "condition": "drops_by",
-                    "threshold": 20.0, "compare_window": "day", "channel": "email", "channel_config": {},
-                    "is_active": True, "last_value": None, "last_evaluated_at": None}
+    assert rule == {
+        **rule,
+        "app_id": scene.app["id"],
+        "name": "DAU drop",
+        "metric": "dau",
+        "condition": "drops_by",
+        "threshold": 20.0,
+        "compare_window": "day",
+        "channel": "email",
+        "channel_config": {},
+        "is_active": True,
+        "last_value": None,
+        "last_evaluated_at": None,
+    }
     assert "secret" not in rule
     # And the list and the rule's own route show it, with no history yet
     assert await scene.alerts() == {"rules": [rule], "history": []}
@@ -279,34 +314,43 @@ async def test_create__email_rule_with_defaults__201_listed_and_readable(scene: 
     assert r.status_code == 200 and r.json() == rule
 
 
-@pytest.mark.parametrize(("fields", "detail"), [
-    ({"metric": "mau"}, "metric"),
-    ({"condition": "equals"}, "condition"),
-    ({"channel": "sms"}, "channel"),
-    ({"compare_window": "month"}, "compare_window"),
-    ({"threshold": "20"}, "threshold"),
-    ({"threshold": None}, "threshold"),
-    ({"threshold": 0}, "threshold"),
-    ({"threshold": -5, "condition": "increases_by"}, "threshold"),
-    ({"threshold": 150}, "threshold"),
-    ({"metric": "crash_rate", "condition": "above", "threshold": 5}, "threshold"),
-    ({"metric": "churn_rate", "condition": "below", "threshold": -0.1}, "threshold"),
-    ({"metric": "dau", "condition": "below", "threshold": -1}, "threshold"),
-    ({"name": ""}, "name"),
-    ({"channel_config": ["x"]}, "channel_config"),
-    ({"channel": "dashboard", "channel_config": {"url": "https://example.com"}}, "channel_config.url"),
-    ({"channel": "email", "channel_config": {"emails": []}}, "channel_config.emails"),
-    ({"channel": "email", "channel_config": {"emails": "a@example.com"}}, "channel_config.emails"),
-    ({"channel": "email", "channel_config": {"emails": ["ok@example.com", "not-an-email"]}},
-     "channel_config.emails.1"),
-    ({"channel": "email", "channel_config": {"emails": [f"u{i}@example.com" for i in range(11)]}},
-     "channel_config.emails"),
-    ({"channel": "email", "channel_config": {"to": ["a@example.com"]}}, "channel_config.to"),
-    ({"channel": "webhook"}, "channel_config.url"),
-    ({"channel": "webhook", "channel_config": {"url": "ftp://example.com/hook"}}, "channel_config.url"),
-    ({"channel": "webhook", "channel_config": {"url": "https://example.com/h", "secret": "mine"}},
-     "channel_config.secret"),
-])
+@pytest.mark.parametrize(
+    ("fields", "detail"),
+    [
+        ({"metric": "mau"}, "metric"),
+        ({"condition": "equals"}, "condition"),
+        ({"channel": "sms"}, "channel"),
+        ({"compare_window": "month"}, "compare_window"),
+        ({"threshold": "20"}, "threshold"),
+        ({"threshold": None}, "threshold"),
+        ({"threshold": 0}, "threshold"),
+        ({"threshold": -5, "condition": "increases_by"}, "threshold"),
+        ({"threshold": 150}, "threshold"),
+        ({"metric": "crash_rate", "condition": "above", "threshold": 5}, "threshold"),
+        ({"metric": "churn_rate", "condition": "below", "threshold": -0.1}, "threshold"),
+        ({"metric": "dau", "condition": "below", "threshold": -1}, "threshold"),
+        ({"name": ""}, "name"),
+        ({"channel_config": ["x"]}, "channel_config"),
+        ({"channel": "dashboard", "channel_config": {"url": "https://example.com"}}, "channel_config.url"),
+        ({"channel": "email", "channel_config": {"emails": []}}, "channel_config.emails"),
+        ({"channel": "email", "channel_config": {"emails": "a@example.com"}}, "channel_config.emails"),
+        (
+            {"channel": "email", "channel_config": {"emails": ["ok@example.com", "not-an-email"]}},
+            "channel_config.emails.1",
+        ),
+        (
+            {"channel": "email", "channel_config": {"emails": [f"u{i}@example.com" for i in range(11)]}},
+            "channel_config.emails",
+        ),
+        ({"channel": "email", "channel_config": {"to": ["a@example.com"]}}, "channel_config.to"),
+        ({"channel": "webhook"}, "channel_config.url"),
+        ({"channel": "webhook", "channel_config": {"url": "ftp://example.com/hook"}}, "channel_config.url"),
+        (
+            {"channel": "webhook", "channel_config": {"url": "https://example.com/h", "secret": "mine"}},
+            "channel_config.secret",
+        ),
+    ],
+)
 async def test_create__invalid_field__400_naming_it_and_nothing_stored(
     scene: Scene, fields: dict[str, Any], detail: str
 ) -> None:
@@ -322,10 +366,20 @@ async def test_create__invalid_field__400_naming_it_and_nothing_stored(
     assert await scene.db.fetchval("SELECT count(*) FROM alert_rules") == 0
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:9/hook", "http://localhost/hook", "http://10.0.0.5/",
-                                 "http://192.168.1.10/x", "http://169.254.169.254/latest/meta-data/",
-                                 "http://[::1]/", "http://0.0.0.0/", "http://100.64.0.1/",
-                                 "http://[::ffff:127.0.0.1]/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "http://10.0.0.5/",
+        "http://192.168.1.10/x",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+        "http://0.0.0.0/",
+        "http://100.64.0.1/",
+        "http://[::ffff:127.0.0.1]/",
+    ],
+)
 async def test_create__webhook_to_private_address__400_and_nothing_stored(scene: Scene, url: str) -> None:
     # Given the session server (private webhook targets not allowed)
     # When a webhook rule aims at a loopback, private, link-local or metadata address
@@ -338,23 +392,38 @@ async def test_create__webhook_to_private_address__400_and_nothing_stored(scene:
 
 async def test_update__partial_changes__applied_and_checked_as_a_whole(scene: Scene) -> None:
     # Given a drops_by rule
-    rule = await scene.create(channel="email",
-                              channel_config={"emails": ["Ops@Example.com", "ops@example.com", "team@example.com"]})
+    rule = await scene.create(
+        channel="email", channel_config={"emails": ["Ops@Example.com", "ops@example.com", "team@example.com"]}
+    )
     # (addresses are lower-cased, duplicates dropped)
     assert rule["channel_config"] == {"emails": ["ops@example.com", "team@example.com"]}
     path = f"/alerts/{rule['id']}"
     # When one field changes, the others stay
     r = await scene.request("PUT", path, json={"threshold": 35, "name": "Big DAU drop"})
     assert r.status_code == 200, r.text
-    assert r.json() == {**rule, "threshold": 35.0, "name": "Big DAU drop", "updated_at": r.json()["updated_at"]}
+    assert r.json() == {
+        **rule,
+        "threshold": 35.0,
+        "name": "Big DAU drop",
+        "updated_at": r.json()["updated_at"],
+    }
     # And the result is checked as a whole: drops_by over 100, a rate threshold over 1, nulls are 400
-    for bad in ({"threshold": 150}, {"metric": "crash_rate", "condition": "above"}, {"name": None},
-                {"channel": "webhook"}, {"channel_config": {"emails": ["nope"]}}, {"is_active": "no"}):
+    for bad in (
+        {"threshold": 150},
+        {"metric": "crash_rate", "condition": "above"},
+        {"name": None},
+        {"channel": "webhook"},
+        {"channel_config": {"emails": ["nope"]}},
+        {"is_active": "no"},
+    ):
         r = await scene.request("PUT", path, json=bad)
         assert r.status_code == 400, (bad, r.text)
     # And a valid change of metric, condition and threshold together is accepted
-    r = await scene.request("PUT", path, json={"metric": "crash_rate", "condition": "above",
-                                               "threshold": 0.1, "compare_window": "week"})
+    r = await scene.request(
+        "PUT",
+        path,
+        json={"metric": "crash_rate", "condition": "above", "threshold": 0.1, "compare_window": "week"},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["metric"] == "crash_rate" and r.json()["compare_window"] == "week"
     # And is_active pauses the rule
@@ -373,7 +442,11 @@ async def test_delete__rule__gone_with_its_history(scene: Scene) -> None:
     await scene.db.execute(
         "INSERT INTO alert_history (rule_id, app_id, window_start, window_end, value, message, channel, "
         "attempts, fired_at) VALUES ($1, $2, $3, $4, 1, 'm', 'dashboard', 0, now())",
-        rule["id"], scene.app["id"], scene.ago(1), scene.today)
+        rule["id"],
+        scene.app["id"],
+        scene.ago(1),
+        scene.today,
+    )
     # When it is deleted (naming another app is 404 and deletes nothing)
     r = await scene.request("DELETE", f"/alerts/{rule['id']}", params={"app_id": scene.app["id"] + 1})
     assert r.status_code == 404
@@ -396,10 +469,12 @@ async def test_roles__viewer__reads_but_cannot_change(scene: Scene, database_url
     r = await scene.client.request("GET", f"/alerts/{rule['id']}", viewer["token"])
     assert r.status_code == 200
     # When the viewer creates, updates, deletes or evaluates / Then each is 403 and nothing changes
-    calls = [("POST", "/alerts", {"json": {"app_id": scene.app["id"], **BASE_RULE}}),
-             ("PUT", f"/alerts/{rule['id']}", {"json": {"threshold": 50}}),
-             ("DELETE", f"/alerts/{rule['id']}", {}),
-             ("POST", "/alerts/evaluate", {"params": {"app_id": scene.app["id"], "wait": 0}})]
+    calls = [
+        ("POST", "/alerts", {"json": {"app_id": scene.app["id"], **BASE_RULE}}),
+        ("PUT", f"/alerts/{rule['id']}", {"json": {"threshold": 50}}),
+        ("DELETE", f"/alerts/{rule['id']}", {}),
+        ("POST", "/alerts/evaluate", {"params": {"app_id": scene.app["id"], "wait": 0}}),
+    ]
     for method, path, kwargs in calls:
         r = await scene.client.request(method, path, viewer["token"], **kwargs)
         assert r.status_code == 403, (method, path, r.text)
@@ -416,12 +491,14 @@ async def test_isolation__other_orgs_app_and_rule__404_and_untouched(scene: Scen
     other = await stranger.register()
     token = other["token"]
     # When B names A's app or rule in any alert route / Then each is 404
-    calls = [("GET", "/alerts", {"params": {"app_id": scene.app["id"]}}),
-             ("POST", "/alerts", {"json": {"app_id": scene.app["id"], **BASE_RULE}}),
-             ("POST", "/alerts/evaluate", {"params": {"app_id": scene.app["id"], "wait": 0}}),
-             ("GET", f"/alerts/{rule['id']}", {}),
-             ("PUT", f"/alerts/{rule['id']}", {"json": {"threshold": 50}}),
-             ("DELETE", f"/alerts/{rule['id']}", {})]
+    calls = [
+        ("GET", "/alerts", {"params": {"app_id": scene.app["id"]}}),
+        ("POST", "/alerts", {"json": {"app_id": scene.app["id"], **BASE_RULE}}),
+        ("POST", "/alerts/evaluate", {"params": {"app_id": scene.app["id"], "wait": 0}}),
+        ("GET", f"/alerts/{rule['id']}", {}),
+        ("PUT", f"/alerts/{rule['id']}", {"json": {"threshold": 50}}),
+        ("DELETE", f"/alerts/{rule['id']}", {}),
+    ]
     for method, path, kwargs in calls:
         r = await stranger.request(method, path, token, **kwargs)
         assert r.status_code == 404, (method, path, r.text)
@@ -454,8 +531,11 @@ async def test_webhook__target_turned_private_after_creation__skipped_at_send_ti
         await scene.daily({1: {"events": 10}})
         rule = await scene.create(metric="events", condition="above", threshold=5)
         config = {"url": f"{receiver.url}/hook", "secret": "whsec_" + "ab" * 16}
-        await scene.db.execute("UPDATE alert_rules SET channel = 'webhook', channel_config = $2::jsonb WHERE id = $1",
-                               rule["id"], json.dumps(config))
+        await scene.db.execute(
+            "UPDATE alert_rules SET channel = 'webhook', channel_config = $2::jsonb WHERE id = $1",
+            rule["id"],
+            json.dumps(config),
+        )
         # When evaluated
         result = await scene.evaluate()
         # Then it fired, but nothing was sent: the attempt records why
@@ -472,7 +552,7 @@ async def test_webhook__target_turned_private_after_creation__skipped_at_send_ti
 
 
 async def test_email__dau_drop_30_percent_and_drops_by_20__one_email_one_firing_and_none_on_reevaluation(
-    paired: tuple[Scene, Pair]
+    paired: tuple[Scene, Pair],
 ) -> None:
     scene, pair = paired
     # Given an app whose DAU went from 1,000 the day before yesterday to 700 yesterday (30 % down; today's
@@ -497,7 +577,9 @@ async def test_email__dau_drop_30_percent_and_drops_by_20__one_email_one_firing_
     assert row["notified_at"] is not None and row["channel"] == "email"
     listed = await scene.alerts()
     assert listed["rules"][0]["last_value"] == 700 and listed["rules"][0]["last_evaluated_at"]
-    assert [(h["rule_id"], h["value"], h["previous_value"]) for h in listed["history"]] == [(rule["id"], 700, 1000)]
+    assert [(h["rule_id"], h["value"], h["previous_value"]) for h in listed["history"]] == [
+        (rule["id"], 700, 1000)
+    ]
     assert listed["history"][0]["message"].startswith("DAU dropped by 30.0%")
 
     # When evaluated again in the same window
@@ -530,8 +612,9 @@ async def test_email__explicit_addresses__one_message_to_them(paired: tuple[Scen
     # Given new users 10 -> 2 and a "below 5" email rule naming two addresses
     await scene.daily({2: {"new_devices": 10}, 1: {"new_devices": 2}})
     emails = ["ops@example.com", "growth@example.com"]
-    await scene.create(metric="new_users", condition="below", threshold=5, channel="email",
-                       channel_config={"emails": emails})
+    await scene.create(
+        metric="new_users", condition="below", threshold=5, channel="email", channel_config={"emails": emails}
+    )
     # When evaluated / Then one message went to exactly those addresses
     assert (await scene.evaluate())["notified"] == 1
     [(_, recipients, message)] = pair.inbox.received
@@ -540,14 +623,20 @@ async def test_email__explicit_addresses__one_message_to_them(paired: tuple[Scen
 
 
 async def test_webhook__fires__signed_delivery_verifies_with_both_schemes_and_is_sent_once(
-    paired: tuple[Scene, Pair]
+    paired: tuple[Scene, Pair],
 ) -> None:
     scene, pair = paired
     # Given a webhook rule on the local receiver (the pair allows private targets)
     await scene.daily({2: {"events": 200}, 1: {"events": 500}})
     url = f"{pair.hooks.url}/alerts"
-    rule = await scene.create(name="Events spike", metric="events", condition="increases_by", threshold=100,
-                              channel="webhook", channel_config={"url": url})
+    rule = await scene.create(
+        name="Events spike",
+        metric="events",
+        condition="increases_by",
+        threshold=100,
+        channel="webhook",
+        channel_config={"url": url},
+    )
     # Then the secret is answered once, and never listed
     secret = rule.pop("secret")
     assert secret.startswith("whsec_") and len(secret) == 38
@@ -573,13 +662,26 @@ async def test_webhook__fires__signed_delivery_verifies_with_both_schemes_and_is
     body = json.loads(hook.body)
     [row] = await scene.history(rule)
     assert body == {
-        "id": f"alert_{row['id']}", "event": "alert.fired", "app_id": scene.app["id"],
+        "id": f"alert_{row['id']}",
+        "event": "alert.fired",
+        "app_id": scene.app["id"],
         "created_at": body["created_at"],
-        "data": {"rule": {"id": rule["id"], "name": "Events spike", "metric": "events", "condition": "increases_by",
-                          "threshold": 100.0, "compare_window": "day"},
-                 "value": 500.0, "previous_value": 200.0,
-                 "window_start": str(scene.ago(1)), "window_end": str(scene.today),
-                 "message": row["message"]}}
+        "data": {
+            "rule": {
+                "id": rule["id"],
+                "name": "Events spike",
+                "metric": "events",
+                "condition": "increases_by",
+                "threshold": 100.0,
+                "compare_window": "day",
+            },
+            "value": 500.0,
+            "previous_value": 200.0,
+            "window_start": str(scene.ago(1)),
+            "window_end": str(scene.today),
+            "message": row["message"],
+        },
+    }
     assert hook.headers["webhook-id"] == body["id"]
     assert "increased by 150.0% (200 -> 500)" in body["data"]["message"]
 
@@ -590,13 +692,18 @@ async def test_webhook__fires__signed_delivery_verifies_with_both_schemes_and_is
 
 
 async def test_webhook__target_redirects_then_recovers__failure_recorded_retried_once_then_quiet(
-    paired: tuple[Scene, Pair]
+    paired: tuple[Scene, Pair],
 ) -> None:
     scene, pair = paired
     # Given a firing webhook rule whose target answers a redirect (not followed: a failure)
     await scene.daily({1: {"purchases": 9}})
-    rule = await scene.create(metric="purchases", condition="above", threshold=5,
-                              channel="webhook", channel_config={"url": pair.hooks.url})
+    rule = await scene.create(
+        metric="purchases",
+        condition="above",
+        threshold=5,
+        channel="webhook",
+        channel_config={"url": pair.hooks.url},
+    )
     pair.hooks.status = 302
     # When evaluated
     assert (await scene.evaluate())["notified"] == 0
@@ -618,7 +725,7 @@ async def test_webhook__target_redirects_then_recovers__failure_recorded_retried
 
 
 async def test_webhook__update__secret_kept_while_webhook_new_one_when_switched_to(
-    paired: tuple[Scene, Pair]
+    paired: tuple[Scene, Pair],
 ) -> None:
     scene, pair = paired
     # Given a webhook rule and its secret
@@ -634,31 +741,40 @@ async def test_webhook__update__secret_kept_while_webhook_new_one_when_switched_
     # When it leaves the webhook channel and comes back / Then a new secret is made and answered once
     r = await scene.request("PUT", path, json={"channel": "dashboard"})
     assert r.status_code == 200 and r.json()["channel_config"] == {}
-    r = await scene.request("PUT", path, json={"channel": "webhook", "channel_config": {"url": pair.hooks.url}})
+    r = await scene.request(
+        "PUT", path, json={"channel": "webhook", "channel_config": {"url": pair.hooks.url}}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["secret"].startswith("whsec_") and r.json()["secret"] != secret
 
 
 async def test_conditions__increases_by_below_above_on_counts__fire_exactly_as_specified(
-    paired: tuple[Scene, Pair]
+    paired: tuple[Scene, Pair],
 ) -> None:
     scene, pair = paired
     # Given yesterday against the day before: events 100 -> 150 (+50 %), new users 5, purchases 3, ad
     # watches 100, DAU 0 -> 40 (no previous value)
-    await scene.daily({2: {"events": 100, "new_devices": 8, "purchases": 1, "ad_watches": 90},
-                       1: {"events": 150, "new_devices": 5, "purchases": 3, "ad_watches": 100, "active_devices": 40}})
+    await scene.daily(
+        {
+            2: {"events": 100, "new_devices": 8, "purchases": 1, "ad_watches": 90},
+            1: {"events": 150, "new_devices": 5, "purchases": 3, "ad_watches": 100, "active_devices": 40},
+        }
+    )
     # When a dashboard rule per case is created and evaluated / Then exactly the rules whose condition holds
     # fired (3 of 8), each recorded once and notified at once (dashboard)
-    rows, fired = await _evaluate_cases(scene, {
-        "events +50 at 50": ({"metric": "events", "condition": "increases_by", "threshold": 50}, True),
-        "events +50 at 51": ({"metric": "events", "condition": "increases_by", "threshold": 51}, False),
-        "new users below 10": ({"metric": "new_users", "condition": "below", "threshold": 10}, True),
-        "new users below 5": ({"metric": "new_users", "condition": "below", "threshold": 5}, False),
-        "purchases above 2": ({"metric": "purchases", "condition": "above", "threshold": 2}, True),
-        "ad watches above 100": ({"metric": "ad_watches", "condition": "above", "threshold": 100}, False),
-        "dau up from zero": ({"metric": "dau", "condition": "increases_by", "threshold": 10}, False),
-        "dau drop from zero": ({"metric": "dau", "condition": "drops_by", "threshold": 10}, False),
-    })
+    rows, fired = await _evaluate_cases(
+        scene,
+        {
+            "events +50 at 50": ({"metric": "events", "condition": "increases_by", "threshold": 50}, True),
+            "events +50 at 51": ({"metric": "events", "condition": "increases_by", "threshold": 51}, False),
+            "new users below 10": ({"metric": "new_users", "condition": "below", "threshold": 10}, True),
+            "new users below 5": ({"metric": "new_users", "condition": "below", "threshold": 5}, False),
+            "purchases above 2": ({"metric": "purchases", "condition": "above", "threshold": 2}, True),
+            "ad watches above 100": ({"metric": "ad_watches", "condition": "above", "threshold": 100}, False),
+            "dau up from zero": ({"metric": "dau", "condition": "increases_by", "threshold": 10}, False),
+            "dau drop from zero": ({"metric": "dau", "condition": "drops_by", "threshold": 10}, False),
+        },
+    )
     assert (fired["events +50 at 50"]["value"], fired["events +50 at 50"]["previous_value"]) == (150, 100)
     assert all(r["notified_at"] is not None and r["attempts"] == 0 for r in rows)
     assert pair.inbox.received == [] and pair.hooks.received == []
@@ -698,37 +814,54 @@ async def test_window_change__day_then_week_ending_today__two_firings(paired: tu
     assert (await scene.evaluate())["fired"] == 1
     # Then the week's window is a firing of its own, not taken for the day's
     rows = await scene.history(rule)
-    assert [(r["window_start"], r["window_end"]) for r in rows] == [(scene.ago(1), scene.today),
-                                                                   (scene.ago(7), scene.today)]
+    assert [(r["window_start"], r["window_end"]) for r in rows] == [
+        (scene.ago(1), scene.today),
+        (scene.ago(7), scene.today),
+    ]
     assert rows[1]["value"] == pytest.approx(150 / 7) and rows[1]["previous_value"] == pytest.approx(100)
 
 
-async def test_crash_rate__crafted_devices_and_crashes__share_of_active_devices(paired: tuple[Scene, Pair]) -> None:
+async def test_crash_rate__crafted_devices_and_crashes__share_of_active_devices(
+    paired: tuple[Scene, Pair],
+) -> None:
     scene, _ = paired
     other = await Scene.new(scene.client, scene.db)
     y, t = _midnight(scene.ago(1)), _midnight(scene.today)
     # Given yesterday's active devices 1..8 and the day before's 1..10 (device_days, as ingest writes them)
-    await scene.device_days([(d, scene.ago(1)) for d in range(1, 9)] + [(d, scene.ago(2)) for d in range(1, 11)])
+    await scene.device_days(
+        [(d, scene.ago(1)) for d in range(1, 9)] + [(d, scene.ago(2)) for d in range(1, 11)]
+    )
     # And app_crash events: yesterday devices 1, 2 (twice) and 7 (at 00:00:00, the window's start) crashed;
     # device 6 crashed at today's 00:00:00 (after the window), device 3 an hour before it (the previous
     # window), device 9 was not active yesterday, device 5 sent another event type, and another app's
     # device 104 crashed
-    await scene.events([(1, "app_crash", y + timedelta(hours=12)),
-                        (2, "app_crash", y + timedelta(hours=1)),
-                        (2, "app_crash", y + timedelta(hours=2)), (7, "app_crash", y),
-                        (6, "app_crash", t), (3, "app_crash", y - timedelta(hours=1)),
-                        (9, "app_crash", y + timedelta(hours=3)), (5, "crash", y + timedelta(hours=4))])
+    await scene.events(
+        [
+            (1, "app_crash", y + timedelta(hours=12)),
+            (2, "app_crash", y + timedelta(hours=1)),
+            (2, "app_crash", y + timedelta(hours=2)),
+            (7, "app_crash", y),
+            (6, "app_crash", t),
+            (3, "app_crash", y - timedelta(hours=1)),
+            (9, "app_crash", y + timedelta(hours=3)),
+            (5, "crash", y + timedelta(hours=4)),
+        ]
+    )
     await other.device_days([(104, scene.ago(1))])
     await other.events([(104, "app_crash", y + timedelta(hours=5))])
     # So yesterday: 3 of 8 active devices crashed (0.375); the day before: 1 of 10 (0.1)
     # When a crash_rate rule per case is evaluated / Then exactly the expected rules fired (2 of 4), with
     # the hand-computed shares as values
-    rows, fired = await _evaluate_cases(scene, {
-        "above 0.3": ({"condition": "above", "threshold": 0.3}, True),
-        "above 0.375": ({"condition": "above", "threshold": 0.375}, False),
-        "up 275%": ({"condition": "increases_by", "threshold": 275}, True),
-        "up 276%": ({"condition": "increases_by", "threshold": 276}, False),
-    }, metric="crash_rate")
+    rows, fired = await _evaluate_cases(
+        scene,
+        {
+            "above 0.3": ({"condition": "above", "threshold": 0.3}, True),
+            "above 0.375": ({"condition": "above", "threshold": 0.375}, False),
+            "up 275%": ({"condition": "increases_by", "threshold": 275}, True),
+            "up 276%": ({"condition": "increases_by", "threshold": 276}, False),
+        },
+        metric="crash_rate",
+    )
     assert {(r["value"], r["previous_value"]) for r in rows} == {(0.375, 0.1)}
     assert "Crash rate was 37.50%" in fired["above 0.3"]["message"]
     # And the other app's rate is its own: 1 crashed of 1 active
@@ -737,52 +870,63 @@ async def test_crash_rate__crafted_devices_and_crashes__share_of_active_devices(
 
 
 async def test_churn_rate__crafted_device_days__share_not_seen_in_last_30_of_60_days(
-    paired: tuple[Scene, Pair]
+    paired: tuple[Scene, Pair],
 ) -> None:
     scene, _ = paired
     ago = scene.ago
     # Given device_days (T = today, the current window's end; seen = [T-60, T), recent = [T-30, T)):
-    await scene.device_days([
-        (1, ago(1)),             # recent
-        (2, ago(45)), (2, ago(10)),  # seen earlier and recent
-        (3, ago(31)),            # seen, not recent: churned
-        (4, ago(30)),            # recent (the boundary)
-        (5, ago(60)),            # seen (the boundary), churned
-        (6, ago(61)),            # not seen in the current 60 days
-        (7, ago(40)), (7, ago(0)),  # today does not count: churned
-        (8, ago(1)),             # recent
-    ])
+    await scene.device_days(
+        [
+            (1, ago(1)),  # recent
+            (2, ago(45)),
+            (2, ago(10)),  # seen earlier and recent
+            (3, ago(31)),  # seen, not recent: churned
+            (4, ago(30)),  # recent (the boundary)
+            (5, ago(60)),  # seen (the boundary), churned
+            (6, ago(61)),  # not seen in the current 60 days
+            (7, ago(40)),
+            (7, ago(0)),  # today does not count: churned
+            (8, ago(1)),  # recent
+        ]
+    )
     # So now: seen {1,2,3,4,5,7,8}, churned {3,5,7} -> 3/7. The previous window ends at T-1 (seen
     # [T-61, T-1), recent [T-31, T-1)): seen {2,3,4,5,6,7}, churned {5,6,7} -> 3/6
     # When a churn_rate rule per case is evaluated / Then exactly the expected rules fired (3 of 5), each
     # on 3/7 against 3/6
-    rows, _ = await _evaluate_cases(scene, {
-        "above 0.4": ({"condition": "above", "threshold": 0.4}, True),
-        "above 0.43": ({"condition": "above", "threshold": 0.43}, False),
-        "down 14%": ({"condition": "drops_by", "threshold": 14}, True),
-        "down 15%": ({"condition": "drops_by", "threshold": 15}, False),
-        "below 0.5": ({"condition": "below", "threshold": 0.5}, True),
-    }, metric="churn_rate")
+    rows, _ = await _evaluate_cases(
+        scene,
+        {
+            "above 0.4": ({"condition": "above", "threshold": 0.4}, True),
+            "above 0.43": ({"condition": "above", "threshold": 0.43}, False),
+            "down 14%": ({"condition": "drops_by", "threshold": 14}, True),
+            "down 15%": ({"condition": "drops_by", "threshold": 15}, False),
+            "below 0.5": ({"condition": "below", "threshold": 0.5}, True),
+        },
+        metric="churn_rate",
+    )
     for row in rows:
         assert row["value"] == pytest.approx(3 / 7) and row["previous_value"] == pytest.approx(0.5)
 
 
 @pytest.mark.slow
 async def test_schedule__scheduler_every_second__evaluates_through_the_worker_and_notifies_once(
-    paired: tuple[Scene, Pair]
+    paired: tuple[Scene, Pair],
 ) -> None:
     scene, pair = paired
     # Given a firing email rule and a scheduler running the alert entry every second (each tick fans out an
     # evaluation per app, so several evaluations overlap on the worker's threads)
     await scene.daily({2: {"active_devices": 50}, 1: {"active_devices": 10}})
     rule = await scene.create(channel="email")
-    scheduler = pair.platform.spawn("scheduler", **pair.env, ALERTS_CRON="* * * * * *",
-                                    SCHEDULER_HEARTBEAT_CRON="0 0 1 1 *")
+    scheduler = pair.platform.spawn(
+        "scheduler", **pair.env, ALERTS_CRON="* * * * * *", SCHEDULER_HEARTBEAT_CRON="0 0 1 1 *"
+    )
     try:
         # When it has run for a few seconds
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            evaluated = await scene.db.fetchval("SELECT last_evaluated_at FROM alert_rules WHERE id = $1", rule["id"])
+            evaluated = await scene.db.fetchval(
+                "SELECT last_evaluated_at FROM alert_rules WHERE id = $1", rule["id"]
+            )
             if evaluated is not None and pair.inbox.received:
                 break
             await asyncio.sleep(0.2)

@@ -40,7 +40,9 @@ async def _setup(client: Client, db: asyncpg.Connection) -> tuple[str, int, dict
     return owner["token"], app["id"], {"X-SDK-Key": app["sdk_key"]}
 
 
-async def _send(client: Client, token: str, sdk: dict[str, str], device: str, events: list[tuple[str, str]]) -> None:
+async def _send(
+    client: Client, token: str, sdk: dict[str, str], device: str, events: list[tuple[str, str]]
+) -> None:
     """One batch of `device`'s events [(event_type, created_at)], waited for until stored."""
     body = {"events": [{"android_id": device, "event_type": t, "created_at": at} for t, at in events]}
     r = await client.request("POST", "/events/batch", headers=sdk, json=body)
@@ -49,8 +51,9 @@ async def _send(client: Client, token: str, sdk: dict[str, str], device: str, ev
     assert job["status"] == "done", job
 
 
-async def _history(client: Client, token: str, sdk: dict[str, str],
-                   devices: dict[str, list[tuple[str, str]]]) -> None:
+async def _history(
+    client: Client, token: str, sdk: dict[str, str], devices: dict[str, list[tuple[str, str]]]
+) -> None:
     await asyncio.gather(*(_send(client, token, sdk, d, events) for d, events in devices.items()))
 
 
@@ -59,38 +62,64 @@ async def _history(client: Client, token: str, sdk: dict[str, str],
 
 def _funnel_history(today: date) -> dict[str, list[tuple[str, str]]]:
     """Period today-8 .. today-2; D = today-6. Window 24 h."""
-    d, d1, start, end = today - timedelta(days=6), today - timedelta(days=5), today - timedelta(days=8), \
-        today - timedelta(days=2)
+    d, d1, start, end = (
+        today - timedelta(days=6),
+        today - timedelta(days=5),
+        today - timedelta(days=8),
+        today - timedelta(days=2),
+    )
     return {
         "f1-in-order": [(S, _at(d, "10:00:00")), (V, _at(d, "11:00:00")), (P, _at(d, "12:00:00"))],
         "f2-out-of-order": [(V, _at(d, "09:00:00")), (S, _at(d, "10:00:00")), (P, _at(d, "11:00:00"))],
         "f3-step2-outside-window": [(S, _at(d, "10:00:00")), (V, _at(d1, "11:00:00"))],
-        "f4-second-start-best": [(S, _at(d, "08:00:00")), (S, _at(d, "20:00:00")), (V, _at(d1, "19:00:00")),
-                                 (P, _at(d1, "19:30:00"))],
+        "f4-second-start-best": [
+            (S, _at(d, "08:00:00")),
+            (S, _at(d, "20:00:00")),
+            (V, _at(d1, "19:00:00")),
+            (P, _at(d1, "19:30:00")),
+        ],
         "f5-skips-step2": [(S, _at(d, "10:00:00")), (P, _at(d, "10:30:00"))],
-        "f6-repeats": [(S, _at(d, "10:00:00")), (V, _at(d, "10:05:00")), (V, _at(d, "10:06:00")),
-                       (P, _at(d, "10:10:00")), (P, _at(d, "10:20:00"))],
-        "f7-start-before-period": [(S, _at(start - timedelta(days=1), "23:00:00")), (V, _at(start, "00:30:00")),
-                                   (P, _at(start, "01:00:00"))],
+        "f6-repeats": [
+            (S, _at(d, "10:00:00")),
+            (V, _at(d, "10:05:00")),
+            (V, _at(d, "10:06:00")),
+            (P, _at(d, "10:10:00")),
+            (P, _at(d, "10:20:00")),
+        ],
+        "f7-start-before-period": [
+            (S, _at(start - timedelta(days=1), "23:00:00")),
+            (V, _at(start, "00:30:00")),
+            (P, _at(start, "01:00:00")),
+        ],
         "f8-later-steps-after-to": [(S, _at(end, "23:00:00")), (V, _at(end + timedelta(days=1), "01:00:00"))],
         "f9-a-b-a": [(S, _at(d, "10:00:00")), (V, _at(d, "10:01:00")), (S, _at(d, "10:02:00"))],
         "f10-start-only": [(S, _at(d, "10:00:00"))],
-        "f11-step3-outside-window-of-step1": [(S, _at(d, "00:00:00")), (V, _at(d, "20:00:00")),
-                                              (P, _at(d1, "01:00:00"))],
+        "f11-step3-outside-window-of-step1": [
+            (S, _at(d, "00:00:00")),
+            (V, _at(d, "20:00:00")),
+            (P, _at(d1, "01:00:00")),
+        ],
     }
 
 
-async def _funnel(client: Client, token: str, app_id: int, steps: list[str], today: date,
-                  **extra: Any) -> list[dict[str, Any]]:
-    body = {"app_id": app_id, "steps": steps, "from": (today - timedelta(days=8)).isoformat(),
-            "to": (today - timedelta(days=2)).isoformat(), **extra}
+async def _funnel(
+    client: Client, token: str, app_id: int, steps: list[str], today: date, **extra: Any
+) -> list[dict[str, Any]]:
+    body = {
+        "app_id": app_id,
+        "steps": steps,
+        "from": (today - timedelta(days=8)).isoformat(),
+        "to": (today - timedelta(days=2)).isoformat(),
+        **extra,
+    }
     r = await client.request("POST", "/analytics/funnel", token, json=body)
     assert r.status_code == 200, r.text
     return r.json()["steps"]
 
 
 async def test_funnel__crafted_history__counts_conversions_and_medians_by_hand(
-        client: Client, db: asyncpg.Connection) -> None:
+    client: Client, db: asyncpg.Connection
+) -> None:
     # Given devices whose paths through session_start -> page_view -> purchase are known (see _funnel_history)
     token, app_id, sdk = await _setup(client, db)
     today = datetime.now(UTC).date()
@@ -109,7 +138,9 @@ async def test_funnel__crafted_history__counts_conversions_and_medians_by_hand(
     assert [s["median_seconds_from_previous"] for s in steps] == [None, 5400.0, 1800.0]
 
 
-async def test_funnel__repeated_event_type_and_window__by_hand(client: Client, db: asyncpg.Connection) -> None:
+async def test_funnel__repeated_event_type_and_window__by_hand(
+    client: Client, db: asyncpg.Connection
+) -> None:
     # Given the same history
     token, app_id, sdk = await _setup(client, db)
     today = datetime.now(UTC).date()
@@ -131,10 +162,20 @@ async def test_funnel__no_events__zeros(client: Client, db: asyncpg.Connection) 
     token, app_id, _ = await _setup(client, db)
     steps = await _funnel(client, token, app_id, [S, P], datetime.now(UTC).date())
     assert steps == [
-        {"event": S, "count": 0, "conversion_from_previous": 1.0, "conversion_from_start": 1.0,
-         "median_seconds_from_previous": None},
-        {"event": P, "count": 0, "conversion_from_previous": 0.0, "conversion_from_start": 0.0,
-         "median_seconds_from_previous": None},
+        {
+            "event": S,
+            "count": 0,
+            "conversion_from_previous": 1.0,
+            "conversion_from_start": 1.0,
+            "median_seconds_from_previous": None,
+        },
+        {
+            "event": P,
+            "count": 0,
+            "conversion_from_previous": 0.0,
+            "conversion_from_start": 0.0,
+            "median_seconds_from_previous": None,
+        },
     ]
 
 
@@ -150,26 +191,40 @@ async def test_retention__crafted_cohorts__rates_by_hand(client: Client, db: asy
     def day(n: int) -> date:
         return m0 + timedelta(days=n)
 
-    await _history(client, token, sdk, {
-        # cohort M0-49: r1 (Monday) back on days 1 (session_start), 7 (level_up), 30; r2 (Sunday, 23:30) back
-        # 40 minutes later (day 1, the next week) with level_up and on day 14; r3 only later on its first day
-        "r1": [(S, _at(day(-49), "10:00:00")), (S, _at(day(-48), "09:00:00")), (L, _at(day(-42), "09:00:00")),
-               (S, _at(day(-19), "09:00:00"))],
-        "r2": [(S, _at(day(-43), "23:30:00")), (L, _at(day(-42), "00:10:00")), (S, _at(day(-29), "12:00:00"))],
-        "r3": [(S, _at(day(-45), "08:00:00")), (S, _at(day(-45), "22:00:00"))],
-        # first seen the Sunday before the first cohort: in no cohort, its return counts nowhere
-        "r4": [(S, _at(day(-50), "12:00:00")), (S, _at(day(-49), "12:00:00"))],
-        # cohort M0-7: r5 back on day 1 with level_up, not on day 7
-        "r5": [(S, _at(day(-7), "12:00:00")), (L, _at(day(-6), "12:00:00"))],
-        # this week's cohort: first seen today
-        "r6": [(S, _at(today, "00:00:01"))],
-    })
+    await _history(
+        client,
+        token,
+        sdk,
+        {
+            # cohort M0-49: r1 (Monday) back on days 1 (session_start), 7 (level_up), 30; r2 (Sunday, 23:30) back
+            # 40 minutes later (day 1, the next week) with level_up and on day 14; r3 only later on its first day
+            "r1": [
+                (S, _at(day(-49), "10:00:00")),
+                (S, _at(day(-48), "09:00:00")),
+                (L, _at(day(-42), "09:00:00")),
+                (S, _at(day(-19), "09:00:00")),
+            ],
+            "r2": [
+                (S, _at(day(-43), "23:30:00")),
+                (L, _at(day(-42), "00:10:00")),
+                (S, _at(day(-29), "12:00:00")),
+            ],
+            "r3": [(S, _at(day(-45), "08:00:00")), (S, _at(day(-45), "22:00:00"))],
+            # first seen the Sunday before the first cohort: in no cohort, its return counts nowhere
+            "r4": [(S, _at(day(-50), "12:00:00")), (S, _at(day(-49), "12:00:00"))],
+            # cohort M0-7: r5 back on day 1 with level_up, not on day 7
+            "r5": [(S, _at(day(-7), "12:00:00")), (L, _at(day(-6), "12:00:00"))],
+            # this week's cohort: first seen today
+            "r6": [(S, _at(today, "00:00:01"))],
+        },
+    )
     # When retention is asked for 8 weeks, then for level_up only
     r = await client.request("GET", "/analytics/retention", token, params={"app_id": app_id, "weeks": 8})
     assert r.status_code == 200, r.text
     cohorts = r.json()["cohorts"]
-    r = await client.request("GET", "/analytics/retention", token,
-                             params={"app_id": app_id, "weeks": 8, "event": L})
+    r = await client.request(
+        "GET", "/analytics/retention", token, params={"app_id": app_id, "weeks": 8, "event": L}
+    )
     assert r.status_code == 200, r.text
     level_up = r.json()["cohorts"]
 
@@ -178,21 +233,47 @@ async def test_retention__crafted_cohorts__rates_by_hand(client: Client, db: asy
     assert [c["size"] for c in cohorts] == [3, 0, 0, 0, 0, 0, 1, 1]
     third = round(1 / 3, 6)
     # cohort M0-49: day 1 r1, r2; day 7 r1; day 14 r2; day 30 r1 (its latest member's day 30 is M0-13)
-    assert cohorts[0] | {"cohort_start": None} == {"cohort_start": None, "size": 3, "day_1": round(2 / 3, 6),
-                                                   "day_7": third, "day_14": third, "day_30": third}
-    assert level_up[0] == {"cohort_start": day(-49).isoformat(), "size": 3, "day_1": third, "day_7": third,
-                           "day_14": 0.0, "day_30": 0.0}
+    assert cohorts[0] | {"cohort_start": None} == {
+        "cohort_start": None,
+        "size": 3,
+        "day_1": round(2 / 3, 6),
+        "day_7": third,
+        "day_14": third,
+        "day_30": third,
+    }
+    assert level_up[0] == {
+        "cohort_start": day(-49).isoformat(),
+        "size": 3,
+        "day_1": third,
+        "day_7": third,
+        "day_14": 0.0,
+        "day_30": 0.0,
+    }
     # cohort M0-7: r5's day 1 and day 7 (today or earlier) are known, days 14 and 30 not yet
-    assert cohorts[6] == {"cohort_start": day(-7).isoformat(), "size": 1, "day_1": 1.0, "day_7": 0.0,
-                          "day_14": None, "day_30": None}
+    assert cohorts[6] == {
+        "cohort_start": day(-7).isoformat(),
+        "size": 1,
+        "day_1": 1.0,
+        "day_7": 0.0,
+        "day_14": None,
+        "day_30": None,
+    }
     assert level_up[6]["day_1"] == 1.0
     # this week's cohort: r6's day 1 is tomorrow
-    assert cohorts[7] == {"cohort_start": m0.isoformat(), "size": 1, "day_1": None, "day_7": None,
-                          "day_14": None, "day_30": None}
+    assert cohorts[7] == {
+        "cohort_start": m0.isoformat(),
+        "size": 1,
+        "day_1": None,
+        "day_7": None,
+        "day_14": None,
+        "day_30": None,
+    }
     # empty cohorts: 0 once the cohort's Sunday + N has come, null before
     for w in range(1, 6):
         sunday = day(-49 + 7 * w + 6)
-        expected = {f"day_{n}": (0.0 if sunday + timedelta(days=n) <= today else None) for n in (1, 7, 14, 30)}
+        expected = {
+            f"day_{n}": (0.0 if sunday + timedelta(days=n) <= today else None) for n in (1, 7, 14, 30)
+        }
         assert cohorts[w] == {"cohort_start": day(-49 + 7 * w).isoformat(), "size": 0, **expected}
 
 
@@ -200,33 +281,64 @@ async def test_retention__crafted_cohorts__rates_by_hand(client: Client, db: asy
 
 
 async def _paths(client: Client, token: str, app_id: int, today: date, **extra: Any) -> list[dict[str, Any]]:
-    body = {"app_id": app_id, "start_event": S, "from": (today - timedelta(days=8)).isoformat(),
-            "to": (today - timedelta(days=2)).isoformat(), **extra}
+    body = {
+        "app_id": app_id,
+        "start_event": S,
+        "from": (today - timedelta(days=8)).isoformat(),
+        "to": (today - timedelta(days=2)).isoformat(),
+        **extra,
+    }
     r = await client.request("POST", "/analytics/paths", token, json=body)
     assert r.status_code == 200, r.text
     return r.json()["paths"]
 
 
-async def test_paths__crafted_history__paths_shares_conversions_by_hand(client: Client, db: asyncpg.Connection
-                                                                         ) -> None:
+async def test_paths__crafted_history__paths_shares_conversions_by_hand(
+    client: Client, db: asyncpg.Connection
+) -> None:
     # Given (period today-8 .. today-2, D = today-5)
     token, app_id, sdk = await _setup(client, db)
     today = datetime.now(UTC).date()
     d, start, end = today - timedelta(days=5), today - timedelta(days=8), today - timedelta(days=2)
-    await _history(client, token, sdk, {
-        "p1": [(S, _at(d, "10:00:00")), (V, _at(d, "10:01:00")), (V, _at(d, "10:02:00")), (L, _at(d, "10:03:00")),
-               (P, _at(d, "10:04:00"))],
-        "p2": [(S, _at(d, "10:00:00")), (V, _at(d, "10:01:00")), (L, _at(d, "10:02:00"))],
-        "p3": [(A, _at(d, "09:00:00")), (S, _at(d, "10:00:00")), (S, _at(d, "10:01:00")), (V, _at(d, "10:02:00")),
-               (L, _at(d, "10:03:00")), (S, _at(d, "11:00:00")), (P, _at(d, "11:30:00"))],
-        # a start before the period does not count: the first start inside it is at 11:00
-        "p4": [(S, _at(start - timedelta(days=1), "12:00:00")), (V, _at(start, "10:00:00")),
-               (S, _at(start, "11:00:00")), (P, _at(start, "11:30:00"))],
-        # shorter than the depth; its purchase is after the period
-        "p5": [(S, _at(end, "20:00:00")), (V, _at(end, "21:00:00")), (P, _at(end + timedelta(days=1), "10:00:00"))],
-        "p6-no-start": [(V, _at(d, "10:00:00")), (P, _at(d, "10:01:00"))],
-        "p7": [(S, _at(d, "10:00:00")), (P, _at(d, "10:01:00")), (P, _at(d, "10:02:00"))],
-    })
+    await _history(
+        client,
+        token,
+        sdk,
+        {
+            "p1": [
+                (S, _at(d, "10:00:00")),
+                (V, _at(d, "10:01:00")),
+                (V, _at(d, "10:02:00")),
+                (L, _at(d, "10:03:00")),
+                (P, _at(d, "10:04:00")),
+            ],
+            "p2": [(S, _at(d, "10:00:00")), (V, _at(d, "10:01:00")), (L, _at(d, "10:02:00"))],
+            "p3": [
+                (A, _at(d, "09:00:00")),
+                (S, _at(d, "10:00:00")),
+                (S, _at(d, "10:01:00")),
+                (V, _at(d, "10:02:00")),
+                (L, _at(d, "10:03:00")),
+                (S, _at(d, "11:00:00")),
+                (P, _at(d, "11:30:00")),
+            ],
+            # a start before the period does not count: the first start inside it is at 11:00
+            "p4": [
+                (S, _at(start - timedelta(days=1), "12:00:00")),
+                (V, _at(start, "10:00:00")),
+                (S, _at(start, "11:00:00")),
+                (P, _at(start, "11:30:00")),
+            ],
+            # shorter than the depth; its purchase is after the period
+            "p5": [
+                (S, _at(end, "20:00:00")),
+                (V, _at(end, "21:00:00")),
+                (P, _at(end + timedelta(days=1), "10:00:00")),
+            ],
+            "p6-no-start": [(V, _at(d, "10:00:00")), (P, _at(d, "10:01:00"))],
+            "p7": [(S, _at(d, "10:00:00")), (P, _at(d, "10:01:00")), (P, _at(d, "10:02:00"))],
+        },
+    )
     # When the paths of depth 3 are asked
     paths = await _paths(client, token, app_id, today, depth=3)
     # Then (6 devices started): [S, V, L] p1 (a purchase after L), p2, p3 (its purchase is after L too);
@@ -249,11 +361,18 @@ async def test_paths__crafted_history__paths_shares_conversions_by_hand(client: 
 # --- jobs, validation, roles, isolation ---------------------------------------------------------
 
 
-async def test_funnel_and_paths__wait_0__202_then_the_job_result(client: Client, db: asyncpg.Connection) -> None:
+async def test_funnel_and_paths__wait_0__202_then_the_job_result(
+    client: Client, db: asyncpg.Connection
+) -> None:
     token, app_id, sdk = await _setup(client, db)
     today = datetime.now(UTC).date()
-    await _send(client, token, sdk, "j1", [(S, _at(today - timedelta(days=1), "10:00:00")),
-                                            (P, _at(today - timedelta(days=1), "10:30:00"))])
+    await _send(
+        client,
+        token,
+        sdk,
+        "j1",
+        [(S, _at(today - timedelta(days=1), "10:00:00")), (P, _at(today - timedelta(days=1), "10:30:00"))],
+    )
     for path, body in (("/analytics/funnel", {"steps": [S, P]}), ("/analytics/paths", {"start_event": S})):
         r = await client.request("POST", path, token, params={"wait": 0}, json={"app_id": app_id, **body})
         assert r.status_code == 202, r.text
@@ -267,23 +386,27 @@ async def test_funnel_and_paths__wait_0__202_then_the_job_result(client: Client,
             assert job["result"]["paths"] == [{"path": [S, P], "count": 1, "share": 1.0, "converted": 0}]
 
 
-@pytest.mark.parametrize(("path", "body", "field"), [
-    ("/analytics/funnel", {"steps": [S]}, "steps"),
-    ("/analytics/funnel", {"steps": [S] * 11}, "steps"),
-    ("/analytics/funnel", {"steps": [S, "Bad Type"]}, "steps.1"),
-    ("/analytics/funnel", {"steps": [S, P], "window_hours": 0}, "window_hours"),
-    ("/analytics/funnel", {"steps": [S, P], "window_hours": "24"}, "window_hours"),
-    ("/analytics/funnel", {"steps": [S, P], "from": "2026-02-30"}, "from"),
-    ("/analytics/funnel", {"steps": [S, P], "from": "2026-03-02", "to": "2026-03-01"}, "from"),
-    ("/analytics/funnel", {"steps": [S, P], "from": "2024-01-01", "to": "2026-03-01"}, "to"),
-    ("/analytics/funnel", {}, "steps"),
-    ("/analytics/paths", {}, "start_event"),
-    ("/analytics/paths", {"start_event": S, "depth": 1}, "depth"),
-    ("/analytics/paths", {"start_event": S, "depth": 11}, "depth"),
-    ("/analytics/paths", {"start_event": S, "limit": 0}, "limit"),
-])
-async def test_funnel_paths__invalid_body__400_naming_the_field(client: Client, path: str, body: dict[str, Any],
-                                                               field: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/analytics/funnel", {"steps": [S]}, "steps"),
+        ("/analytics/funnel", {"steps": [S] * 11}, "steps"),
+        ("/analytics/funnel", {"steps": [S, "Bad Type"]}, "steps.1"),
+        ("/analytics/funnel", {"steps": [S, P], "window_hours": 0}, "window_hours"),
+        ("/analytics/funnel", {"steps": [S, P], "window_hours": "24"}, "window_hours"),
+        ("/analytics/funnel", {"steps": [S, P], "from": "2026-02-30"}, "from"),
+        ("/analytics/funnel", {"steps": [S, P], "from": "2026-03-02", "to": "2026-03-01"}, "from"),
+        ("/analytics/funnel", {"steps": [S, P], "from": "2024-01-01", "to": "2026-03-01"}, "to"),
+        ("/analytics/funnel", {}, "steps"),
+        ("/analytics/paths", {}, "start_event"),
+        ("/analytics/paths", {"start_event": S, "depth": 1}, "depth"),
+        ("/analytics/paths", {"start_event": S, "depth": 11}, "depth"),
+        ("/analytics/paths", {"start_event": S, "limit": 0}, "limit"),
+    ],
+)
+async def test_funnel_paths__invalid_body__400_naming_the_field(
+    client: Client, path: str, body: dict[str, Any], field: str
+) -> None:
     owner = await client.register()
     app = await client.create_app(owner["token"])
     r = await client.request("POST", path, owner["token"], json={"app_id": app["id"], **body})
@@ -301,14 +424,17 @@ async def test_retention__invalid_query__400(client: Client, params: dict[str, A
 
 
 async def test_analytics__viewer_runs_them__other_org_404__no_token_401(
-        client: Client, stranger: Client, database_url: str, db: asyncpg.Connection) -> None:
+    client: Client, stranger: Client, database_url: str, db: asyncpg.Connection
+) -> None:
     _, app_id, _ = await _setup(client, db)
     org_id = await db.fetchval("SELECT org_id FROM apps WHERE id = $1", app_id)
     viewer = await add_member(database_url, org_id, "viewer", client)
     other = await stranger.register()
-    calls = [("POST", "/analytics/funnel", {"json": {"app_id": app_id, "steps": [S, P]}}),
-             ("POST", "/analytics/paths", {"json": {"app_id": app_id, "start_event": S}}),
-             ("GET", "/analytics/retention", {"params": {"app_id": app_id}})]
+    calls = [
+        ("POST", "/analytics/funnel", {"json": {"app_id": app_id, "steps": [S, P]}}),
+        ("POST", "/analytics/paths", {"json": {"app_id": app_id, "start_event": S}}),
+        ("GET", "/analytics/retention", {"params": {"app_id": app_id}}),
+    ]
     for method, path, kwargs in calls:
         r = await client.request(method, path, viewer["token"], **kwargs)
         assert r.status_code == 200, (path, r.text)
@@ -318,20 +444,26 @@ async def test_analytics__viewer_runs_them__other_org_404__no_token_401(
         assert r.status_code == 401, (path, r.text)
 
 
-async def test_paths__repeats_longer_than_the_first_read__read_again_exact(client: Client, db: asyncpg.Connection
-                                                                           ) -> None:
+async def test_paths__repeats_longer_than_the_first_read__read_again_exact(
+    client: Client, db: asyncpg.Connection
+) -> None:
     # Given a device whose start is followed by 20 page views, then a level up and a purchase (the first
     # pass reads depth * 2 + 2 = 8 events per device: all of them page views after the start)
     token, app_id, sdk = await _setup(client, db)
     today = datetime.now(UTC).date()
     d = today - timedelta(days=5)
     views = [(V, _at(d, f"10:{m:02d}:00")) for m in range(1, 21)]
-    await _history(client, token, sdk, {"long": [(S, _at(d, "10:00:00")), *views, (L, _at(d, "10:30:00")),
-                                                  (P, _at(d, "10:31:00"))]})
+    await _history(
+        client,
+        token,
+        sdk,
+        {"long": [(S, _at(d, "10:00:00")), *views, (L, _at(d, "10:30:00")), (P, _at(d, "10:31:00"))]},
+    )
     # When its paths of depth 3 are asked
     paths = await _paths(client, token, app_id, today, depth=3)
     # Then the whole path is found, with the purchase after it
     assert paths == [{"path": [S, V, L], "count": 1, "share": 1.0, "converted": 1}]
     # and with depth 4 the purchase ends the path (nothing after it)
     assert await _paths(client, token, app_id, today, depth=4) == [
-        {"path": [S, V, L, P], "count": 1, "share": 1.0, "converted": 0}]
+        {"path": [S, V, L, P], "count": 1, "share": 1.0, "converted": 0}
+    ]

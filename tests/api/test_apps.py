@@ -49,8 +49,9 @@ async def _fetch(database_url: str, query: str, *args: Any) -> list[asyncpg.Reco
 
 
 async def _stored_apps(database_url: str, org_id: int) -> list[dict[str, Any]]:
-    rows = await _fetch(database_url, "SELECT id, name, package_name, sdk_key FROM apps WHERE org_id = $1 ORDER BY id",
-                        org_id)
+    rows = await _fetch(
+        database_url, "SELECT id, name, package_name, sdk_key FROM apps WHERE org_id = $1 ORDER BY id", org_id
+    )
     return [dict(r) for r in rows]
 
 
@@ -79,7 +80,9 @@ async def test_list_apps__new_org__empty_list(client: Client) -> None:
 async def test_create_app__valid__201_with_app_object(client: Client, database_url: str) -> None:
     # Given a new org / When its owner creates an app
     owner = await client.register()
-    r = await client.request("POST", "/apps", owner["token"], json={"name": "My App", "package_name": "com.acme.app"})
+    r = await client.request(
+        "POST", "/apps", owner["token"], json={"name": "My App", "package_name": "com.acme.app"}
+    )
     # Then the app object comes back with a fresh SDK key
     assert r.status_code == 201
     app = r.json()
@@ -102,22 +105,29 @@ async def test_create_app__valid__201_with_app_object(client: Client, database_u
 
 async def test_create_app__name_and_package_with_spaces__stored_stripped(client: Client) -> None:
     owner = await client.register()
-    r = await client.request("POST", "/apps", owner["token"], json={"name": "  Spacey  ", "package_name": " com.a.b "})
+    r = await client.request(
+        "POST", "/apps", owner["token"], json={"name": "  Spacey  ", "package_name": " com.a.b "}
+    )
     assert r.status_code == 201
     assert (r.json()["name"], r.json()["package_name"]) == ("Spacey", "com.a.b")
 
 
-async def test_create_app__duplicate_package_at_plan_limit__409_before_403(client: Client,
-                                                                          database_url: str) -> None:
+async def test_create_app__duplicate_package_at_plan_limit__409_before_403(
+    client: Client, database_url: str
+) -> None:
     # Given a free org with its one app
     owner = await client.register()
     app = await client.create_app(owner["token"], package="com.acme.first")
     # When posting the same package again / Then it is a conflict, not the plan limit
-    dup = await client.request("POST", "/apps", owner["token"], json={"name": "Again", "package_name": "com.acme.first"})
+    dup = await client.request(
+        "POST", "/apps", owner["token"], json={"name": "Again", "package_name": "com.acme.first"}
+    )
     assert dup.status_code == 409
     assert dup.json()["error"]
     # When posting a new package / Then the plan limit answers
-    new = await client.request("POST", "/apps", owner["token"], json={"name": "Two", "package_name": "com.acme.second"})
+    new = await client.request(
+        "POST", "/apps", owner["token"], json={"name": "Two", "package_name": "com.acme.second"}
+    )
     assert new.status_code == 403
     assert new.json()["error"].startswith("Plan limit reached")
     assert [a["id"] for a in await _stored_apps(database_url, _org(owner))] == [app["id"]]
@@ -127,30 +137,44 @@ async def test_create_app__duplicate_package_on_bigger_plan__409(client: Client,
     owner = await client.register()
     await _set_plan(database_url, _org(owner), "pro")
     await client.create_app(owner["token"], package="com.acme.first")
-    r = await client.request("POST", "/apps", owner["token"], json={"name": "Again", "package_name": "com.acme.first"})
+    r = await client.request(
+        "POST", "/apps", owner["token"], json={"name": "Again", "package_name": "com.acme.first"}
+    )
     assert r.status_code == 409
     assert len(await _stored_apps(database_url, _org(owner))) == 1
 
 
-async def test_create_app__concurrent_at_plan_limit__exactly_one_created(client: Client, database_url: str) -> None:
+async def test_create_app__concurrent_at_plan_limit__exactly_one_created(
+    client: Client, database_url: str
+) -> None:
     # Given a free org (one app allowed) / When five different apps are posted at once
     owner = await client.register()
-    responses = await asyncio.gather(*(
-        client.request("POST", "/apps", owner["token"], json={"name": f"A{i}", "package_name": f"com.race.app{i}"})
-        for i in range(5)
-    ))
+    responses = await asyncio.gather(
+        *(
+            client.request(
+                "POST", "/apps", owner["token"], json={"name": f"A{i}", "package_name": f"com.race.app{i}"}
+            )
+            for i in range(5)
+        )
+    )
     # Then one is created and the others hit the plan limit
     assert sorted(r.status_code for r in responses) == [201, 403, 403, 403, 403]
     assert len(await _stored_apps(database_url, _org(owner))) == 1
 
 
-async def test_create_app__concurrent_same_package__one_201_rest_409(client: Client, database_url: str) -> None:
+async def test_create_app__concurrent_same_package__one_201_rest_409(
+    client: Client, database_url: str
+) -> None:
     owner = await client.register()
     await _set_plan(database_url, _org(owner), "pro")
-    responses = await asyncio.gather(*(
-        client.request("POST", "/apps", owner["token"], json={"name": f"A{i}", "package_name": "com.race.same"})
-        for i in range(5)
-    ))
+    responses = await asyncio.gather(
+        *(
+            client.request(
+                "POST", "/apps", owner["token"], json={"name": f"A{i}", "package_name": "com.race.same"}
+            )
+            for i in range(5)
+        )
+    )
     assert sorted(r.status_code for r in responses) == [201, 409, 409, 409, 409]
     assert len(await _stored_apps(database_url, _org(owner))) == 1
 
@@ -158,20 +182,34 @@ async def test_create_app__concurrent_same_package__one_201_rest_409(client: Cli
 async def test_create_app__same_package_in_another_org__201(client: Client) -> None:
     first, second = await client.register(), await client.register()
     await client.create_app(first["token"], package="com.shared.name")
-    r = await client.request("POST", "/apps", second["token"], json={"name": "Mine", "package_name": "com.shared.name"})
+    r = await client.request(
+        "POST", "/apps", second["token"], json={"name": "Mine", "package_name": "com.shared.name"}
+    )
     assert r.status_code == 201
 
 
 @pytest.mark.parametrize(
     "package_name",
-    ["nodots", "1com.acme", "com..acme", "com.acme.", ".com.acme", "com.ac me", "com.acme-app", "com.1acme", "",
-     "a" * 250 + ".b.c.d"],
+    [
+        "nodots",
+        "1com.acme",
+        "com..acme",
+        "com.acme.",
+        ".com.acme",
+        "com.ac me",
+        "com.acme-app",
+        "com.1acme",
+        "",
+        "a" * 250 + ".b.c.d",
+    ],
 )
 async def test_create_app__invalid_package_name__400_with_details_and_nothing_stored(
     client: Client, database_url: str, package_name: str
 ) -> None:
     owner = await client.register()
-    r = await client.request("POST", "/apps", owner["token"], json={"name": "App", "package_name": package_name})
+    r = await client.request(
+        "POST", "/apps", owner["token"], json={"name": "App", "package_name": package_name}
+    )
     assert r.status_code == 400
     assert "package_name" in r.json()["details"]
     assert await _stored_apps(database_url, _org(owner)) == []
@@ -208,15 +246,21 @@ async def test_create_app__body_not_a_json_object__400_and_nothing_stored(
     client: Client, database_url: str, content: bytes
 ) -> None:
     owner = await client.register()
-    r = await client.request("POST", "/apps", owner["token"], content=content,
-                             headers={"Content-Type": "application/json"})
+    r = await client.request(
+        "POST", "/apps", owner["token"], content=content, headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 400
     assert r.json()["error"]
     assert await _stored_apps(database_url, _org(owner)) == []
 
 
-@pytest.mark.parametrize(("body", "field"), [({"name": "A\u0000B", "package_name": "com.acme.app"}, "name"),
-                                           ({"name": "App", "package_name": "com.acme\u0000.app"}, "package_name")])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "A\u0000B", "package_name": "com.acme.app"}, "name"),
+        ({"name": "App", "package_name": "com.acme\u0000.app"}, "package_name"),
+    ],
+)
 async def test_create_app__nul_character__400_with_details_and_nothing_stored(
     client: Client, database_url: str, body: dict[str, Any], field: str
 ) -> None:
@@ -274,7 +318,9 @@ async def test_update_app__rename__200_and_persisted(client: Client) -> None:
 async def test_update_app__package_change__200_and_persisted(client: Client) -> None:
     owner = await client.register()
     app = await client.create_app(owner["token"], package="com.acme.old")
-    r = await client.request("PUT", f"/apps/{app['id']}", owner["token"], json={"package_name": "com.acme.new"})
+    r = await client.request(
+        "PUT", f"/apps/{app['id']}", owner["token"], json={"package_name": "com.acme.new"}
+    )
     assert r.status_code == 200
     assert r.json()["package_name"] == "com.acme.new"
     assert r.json()["name"] == app["name"]
@@ -285,7 +331,9 @@ async def test_update_app__package_change__200_and_persisted(client: Client) -> 
 async def test_update_app__same_package_and_empty_body__200_unchanged(client: Client) -> None:
     owner = await client.register()
     app = await client.create_app(owner["token"], package="com.acme.same")
-    same = await client.request("PUT", f"/apps/{app['id']}", owner["token"], json={"package_name": "com.acme.same"})
+    same = await client.request(
+        "PUT", f"/apps/{app['id']}", owner["token"], json={"package_name": "com.acme.same"}
+    )
     assert same.status_code == 200
     empty = await client.request("PUT", f"/apps/{app['id']}", owner["token"], json={})
     assert empty.status_code == 200
@@ -300,8 +348,12 @@ async def test_update_app__duplicate_package__409_and_unchanged(client: Client, 
     second = await client.create_app(owner["token"], package="com.acme.second")
     before = await _stored_apps(database_url, _org(owner))
     # When renaming the second app's package to the first's
-    r = await client.request("PUT", f"/apps/{second['id']}", owner["token"],
-                             json={"name": "Clash", "package_name": first["package_name"]})
+    r = await client.request(
+        "PUT",
+        f"/apps/{second['id']}",
+        owner["token"],
+        json={"name": "Clash", "package_name": first["package_name"]},
+    )
     # Then a conflict, and neither app changed
     assert r.status_code == 409
     assert r.json()["error"]
@@ -310,7 +362,13 @@ async def test_update_app__duplicate_package__409_and_unchanged(client: Client, 
 
 @pytest.mark.parametrize(
     "body",
-    [{"package_name": "nodots"}, {"name": ""}, {"name": 7}, {"package_name": 7}, {"name": "ok", "package_name": "x."}],
+    [
+        {"package_name": "nodots"},
+        {"name": ""},
+        {"name": 7},
+        {"package_name": 7},
+        {"name": "ok", "package_name": "x."},
+    ],
 )
 async def test_update_app__invalid_body__400_with_details_and_unchanged(
     client: Client, database_url: str, body: dict[str, Any]
@@ -346,7 +404,9 @@ async def test_delete_app__at_plan_limit__frees_the_slot(client: Client) -> None
     owner = await client.register()
     app = await client.create_app(owner["token"], package="com.acme.first")
     await client.request("DELETE", f"/apps/{app['id']}", owner["token"])
-    r = await client.request("POST", "/apps", owner["token"], json={"name": "Two", "package_name": "com.acme.second"})
+    r = await client.request(
+        "POST", "/apps", owner["token"], json={"name": "Two", "package_name": "com.acme.second"}
+    )
     assert r.status_code == 201
 
 
@@ -358,13 +418,18 @@ async def test_rotate_key__own_app__new_different_sdk_key(client: Client) -> Non
     rotated = r.json()
     assert SDK_KEY.match(rotated["sdk_key"])
     assert rotated["sdk_key"] != app["sdk_key"]
-    assert {k: rotated[k] for k in ("id", "name", "package_name")} == {k: app[k] for k in ("id", "name", "package_name")}
-    assert (await client.request("GET", f"/apps/{app['id']}", owner["token"])).json()["sdk_key"] == rotated["sdk_key"]
+    assert {k: rotated[k] for k in ("id", "name", "package_name")} == {
+        k: app[k] for k in ("id", "name", "package_name")
+    }
+    assert (await client.request("GET", f"/apps/{app['id']}", owner["token"])).json()["sdk_key"] == rotated[
+        "sdk_key"
+    ]
 
 
 async def _register_device(client: Client, sdk_key: str) -> int:
-    r = await client.request("POST", "/devices/register", headers={"X-SDK-Key": sdk_key},
-                             json={"android_id": "device-1"})
+    r = await client.request(
+        "POST", "/devices/register", headers={"X-SDK-Key": sdk_key}, json={"android_id": "device-1"}
+    )
     return r.status_code
 
 
@@ -374,7 +439,9 @@ async def test_rotate_key__old_key_in_use__stops_working_at_once(client: Client)
     app = await client.create_app(owner["token"])
     assert await _register_device(client, app["sdk_key"]) == 200
     # When the key is rotated
-    new_key = (await client.request("POST", f"/apps/{app['id']}/rotate-key", owner["token"])).json()["sdk_key"]
+    new_key = (await client.request("POST", f"/apps/{app['id']}/rotate-key", owner["token"])).json()[
+        "sdk_key"
+    ]
     # Then the very next request with the old key is refused, and the new key works
     assert await _register_device(client, app["sdk_key"]) == 401
     assert await _register_device(client, new_key) == 200
@@ -425,8 +492,9 @@ async def test_list_apps__two_orgs__each_sees_only_its_own(client: Client) -> No
 # --- roles -----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("method", "path", "body"), VIEWER_FORBIDDEN,
-                         ids=[f"{m} {p}" for m, p, _ in VIEWER_FORBIDDEN])
+@pytest.mark.parametrize(
+    ("method", "path", "body"), VIEWER_FORBIDDEN, ids=[f"{m} {p}" for m, p, _ in VIEWER_FORBIDDEN]
+)
 async def test_route__viewer__403_and_nothing_changed(
     client: Client, database_url: str, method: str, path: str, body: dict[str, Any] | None
 ) -> None:
@@ -464,7 +532,9 @@ async def test_app_routes__admin__can_manage_apps(client: Client, database_url: 
     owner = await client.register()
     admin = await add_member(database_url, _org(owner), "admin", client)
     # When the admin creates, updates, rotates and deletes an app / Then each succeeds
-    created = await client.request("POST", "/apps", admin["token"], json={"name": "A", "package_name": "com.admin.a"})
+    created = await client.request(
+        "POST", "/apps", admin["token"], json={"name": "A", "package_name": "com.admin.a"}
+    )
     assert created.status_code == 201
     app_id = created.json()["id"]
     updated = await client.request("PUT", f"/apps/{app_id}", admin["token"], json={"name": "B"})
@@ -512,7 +582,9 @@ async def test_org_api_key__rotated__old_key_refused_new_key_accepted(client: Cl
     old = (await client.request("GET", "/org/api-key", owner["token"])).json()["api_key"]
     new = (await client.request("POST", "/org/api-key/rotate", owner["token"])).json()["api_key"]
     body = {"package_name": "com.acme.auto", "android_id": "device-1"}
-    assert (await client.request("POST", "/sdk/auto-register", headers={"X-API-Key": old}, json=body)).status_code == 401
+    assert (
+        await client.request("POST", "/sdk/auto-register", headers={"X-API-Key": old}, json=body)
+    ).status_code == 401
     accepted = await client.request("POST", "/sdk/auto-register", headers={"X-API-Key": new}, json=body)
     assert accepted.status_code == 200, accepted.text
 

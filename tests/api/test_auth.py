@@ -17,8 +17,14 @@ def _b64(data: dict) -> str:
 
 def _claims(user: dict, **overrides: object) -> dict:
     now = int(time.time())
-    claims = {"sub": str(user["id"]), "org": user["org_id"], "role": user["role"], "iat": now, "exp": now + 3600,
-              "jti": "a" * 32}
+    claims = {
+        "sub": str(user["id"]),
+        "org": user["org_id"],
+        "role": user["role"],
+        "iat": now,
+        "exp": now + 3600,
+        "jti": "a" * 32,
+    }
     claims.update(overrides)
     return claims
 
@@ -26,8 +32,11 @@ def _claims(user: dict, **overrides: object) -> dict:
 async def test_register__valid__201_with_owner_token(client: Client) -> None:
     # Given a new email / When registering
     email = unique_email()
-    r = await client.request("POST", "/auth/register", json={"name": "Ann", "email": email, "password": "12345678",
-                                                             "org_name": "Ann's studio"})
+    r = await client.request(
+        "POST",
+        "/auth/register",
+        json={"name": "Ann", "email": email, "password": "12345678", "org_name": "Ann's studio"},
+    )
     # Then an owner of a new org gets a working token
     assert r.status_code == 201
     body = r.json()
@@ -40,16 +49,20 @@ async def test_register__valid__201_with_owner_token(client: Client) -> None:
 
 async def test_register__duplicate_email__409(client: Client) -> None:
     account = await client.register()
-    r = await client.request("POST", "/auth/register", json={"name": "B", "email": account["email"].upper(),
-                                                             "password": "12345678", "org_name": "B"})
+    r = await client.request(
+        "POST",
+        "/auth/register",
+        json={"name": "B", "email": account["email"].upper(), "password": "12345678", "org_name": "B"},
+    )
     assert r.status_code == 409
     assert "error" in r.json()
 
 
 async def test_register__short_password__400_and_nothing_stored(client: Client) -> None:
     email = unique_email()
-    r = await client.request("POST", "/auth/register", json={"name": "B", "email": email, "password": "1234567",
-                                                             "org_name": "B"})
+    r = await client.request(
+        "POST", "/auth/register", json={"name": "B", "email": email, "password": "1234567", "org_name": "B"}
+    )
     assert r.status_code == 400
     assert "password" in r.json()["details"]
     login = await client.request("POST", "/auth/login", json={"email": email, "password": "1234567"})
@@ -64,8 +77,9 @@ async def test_register__missing_fields_and_bad_types__400_with_details(client: 
 
 
 async def test_register__invalid_json__400(client: Client) -> None:
-    r = await client.request("POST", "/auth/register", content=b"{not json",
-                             headers={"Content-Type": "application/json"})
+    r = await client.request(
+        "POST", "/auth/register", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 400
     assert r.json() == {"error": "Invalid JSON body"}
     assert r.headers["X-Request-Id"]
@@ -73,8 +87,12 @@ async def test_register__invalid_json__400(client: Client) -> None:
 
 async def test_login__wrong_password_and_unknown_email__same_401(client: Client) -> None:
     account = await client.register()
-    wrong = await client.request("POST", "/auth/login", json={"email": account["email"], "password": "nope-nope"})
-    unknown = await client.request("POST", "/auth/login", json={"email": unique_email(), "password": "nope-nope"})
+    wrong = await client.request(
+        "POST", "/auth/login", json={"email": account["email"], "password": "nope-nope"}
+    )
+    unknown = await client.request(
+        "POST", "/auth/login", json={"email": unique_email(), "password": "nope-nope"}
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json()
 
@@ -142,7 +160,9 @@ async def test_logout__then_reuse__401(client: Client) -> None:
     assert (await client.request("POST", "/auth/logout", account["token"])).status_code == 200
     assert (await client.request("GET", "/auth/me", account["token"])).status_code == 401
     # other tokens of the same user still work
-    login = await client.request("POST", "/auth/login", json={"email": account["email"], "password": PASSWORD})
+    login = await client.request(
+        "POST", "/auth/login", json={"email": account["email"], "password": PASSWORD}
+    )
     assert (await client.request("GET", "/auth/me", login.json()["token"])).status_code == 200
 
 

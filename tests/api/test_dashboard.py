@@ -20,8 +20,15 @@ from tests.support import Client, add_member, poll_job
 
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 SEGMENT_ORDER = ["churned", "dormant", "power_user", "new", "active", "casual"]
-READ_ROUTES = ["/dashboard/overview", "/dashboard/segments", "/dashboard/devices", "/dashboard/trends",
-               "/dashboard/countries", "/dashboard/revenue", "/dashboard/events"]
+READ_ROUTES = [
+    "/dashboard/overview",
+    "/dashboard/segments",
+    "/dashboard/devices",
+    "/dashboard/trends",
+    "/dashboard/countries",
+    "/dashboard/revenue",
+    "/dashboard/events",
+]
 
 # Devices registered by the data set: android_id -> registration fields.
 REGISTERED: dict[str, dict[str, Any]] = {
@@ -90,7 +97,9 @@ async def _setup(client: Client, db: asyncpg.Connection) -> Dataset:
 
 
 async def _register(client: Client, data: Dataset, android_id: str, **fields: Any) -> int:
-    r = await client.request("POST", "/devices/register", headers=data.sdk, json={"android_id": android_id, **fields})
+    r = await client.request(
+        "POST", "/devices/register", headers=data.sdk, json={"android_id": android_id, **fields}
+    )
     assert r.status_code == 200, r.text
     return r.json()["device"]["id"]
 
@@ -103,10 +112,20 @@ async def _send_batch(client: Client, data: Dataset, events: list[dict[str, Any]
     assert job["status"] == "done", job
 
 
-async def _impression(client: Client, data: Dataset, android_id: str, ad_type: str, ad_network: str | None,
-                      revenue: float, geo_tier: str | None, country: str | None) -> None:
+async def _impression(
+    client: Client,
+    data: Dataset,
+    android_id: str,
+    ad_type: str,
+    ad_network: str | None,
+    revenue: float,
+    geo_tier: str | None,
+    country: str | None,
+) -> None:
     body = {"android_id": android_id, "ad_type": ad_type, "revenue": revenue, "ecpm": revenue * 1000}
-    body.update({k: v for k, v in (("ad_network", ad_network), ("geo_tier", geo_tier), ("country", country)) if v})
+    body.update(
+        {k: v for k, v in (("ad_network", ad_network), ("geo_tier", geo_tier), ("country", country)) if v}
+    )
     r = await client.request("POST", "/sdk/revenue", headers=data.sdk, json=body)
     assert r.status_code == 200, r.text
 
@@ -121,35 +140,57 @@ async def _build(client: Client, db: asyncpg.Connection) -> Dataset:
     t = data.today
 
     def ev(android_id: str, event_type: str, days_ago: int, hms: str, **event_data: Any) -> dict[str, Any]:
-        return {"android_id": android_id, "event_type": event_type, "created_at": _at(t, days_ago, hms),
-                "event_data": event_data}
+        return {
+            "android_id": android_id,
+            "event_type": event_type,
+            "created_at": _at(t, days_ago, hms),
+            "event_data": event_data,
+        }
 
-    await _send_batch(client, data, [
-        ev("Alpha-01", "session_start", 30, "23:59:59"),  # a day before the 30-day window
-        ev("Alpha-01", "purchase", 30, "12:00:00", amount=100, product_id="old", currency="USD"),
-        ev("Alpha-01", "session_start", 29, "00:00:00"),  # its first second
-        ev("Alpha-01", "ad_watched", 3, "23:59:59"),
-        ev("Alpha-01", "ad_watched", 2, "00:00:00"),
-        ev("Alpha-01", "purchase", 1, "12:00:00", amount=2.5, product_id="gems", currency="USD"),
-        ev("Alpha-01", "level_complete", 0, "00:00:00", level=3),
-        ev("beta-02", "session_start", 6, "00:00:00"),  # first seen on the first day of the 7-day window
-        ev("beta-02", "screen_view", 6, "23:59:59"),
-        ev("beta-02", "ad_watched", 5, "08:00:00"),
-        ev("gamma-03", "session_start", 7, "23:59:59"),  # first seen the day before the 7-day window
-        ev("gamma-03", "session_start", 0, "00:00:00"),
-    ])
-    await _send_batch(client, data, [
-        ev("zeta-06", "session_start", 2, "05:00:00"),  # an unregistered device, created by its events
-        ev("zeta-06", "ad_watched", 2, "05:00:01"),
-        ev("zeta-06", "purchase", 0, "00:00:00", amount=1.25, product_id="coins", currency="USD"),
-        ev("zeta-06", "screen_view", 0, "00:00:00"),
-        ev("eps-05", "session_start", 45, "10:00:00"),  # long ago only
-        ev("eps-05", "screen_view", 45, "10:00:01"),
-        ev("old-07", "session_start", 30, "23:59:59"),  # last seen the day before the 30-day window
-        ev("edge-08", "session_start", 29, "00:00:00"),  # last seen on its first second
-    ])
-    r = await client.request("POST", "/sdk/profile", headers=data.sdk, json={
-        "android_id": "beta-02", "action": "purchase_made", "product_id": "no_ads", "amount": 4.99, "currency": "USD"})
+    await _send_batch(
+        client,
+        data,
+        [
+            ev("Alpha-01", "session_start", 30, "23:59:59"),  # a day before the 30-day window
+            ev("Alpha-01", "purchase", 30, "12:00:00", amount=100, product_id="old", currency="USD"),
+            ev("Alpha-01", "session_start", 29, "00:00:00"),  # its first second
+            ev("Alpha-01", "ad_watched", 3, "23:59:59"),
+            ev("Alpha-01", "ad_watched", 2, "00:00:00"),
+            ev("Alpha-01", "purchase", 1, "12:00:00", amount=2.5, product_id="gems", currency="USD"),
+            ev("Alpha-01", "level_complete", 0, "00:00:00", level=3),
+            ev("beta-02", "session_start", 6, "00:00:00"),  # first seen on the first day of the 7-day window
+            ev("beta-02", "screen_view", 6, "23:59:59"),
+            ev("beta-02", "ad_watched", 5, "08:00:00"),
+            ev("gamma-03", "session_start", 7, "23:59:59"),  # first seen the day before the 7-day window
+            ev("gamma-03", "session_start", 0, "00:00:00"),
+        ],
+    )
+    await _send_batch(
+        client,
+        data,
+        [
+            ev("zeta-06", "session_start", 2, "05:00:00"),  # an unregistered device, created by its events
+            ev("zeta-06", "ad_watched", 2, "05:00:01"),
+            ev("zeta-06", "purchase", 0, "00:00:00", amount=1.25, product_id="coins", currency="USD"),
+            ev("zeta-06", "screen_view", 0, "00:00:00"),
+            ev("eps-05", "session_start", 45, "10:00:00"),  # long ago only
+            ev("eps-05", "screen_view", 45, "10:00:01"),
+            ev("old-07", "session_start", 30, "23:59:59"),  # last seen the day before the 30-day window
+            ev("edge-08", "session_start", 29, "00:00:00"),  # last seen on its first second
+        ],
+    )
+    r = await client.request(
+        "POST",
+        "/sdk/profile",
+        headers=data.sdk,
+        json={
+            "android_id": "beta-02",
+            "action": "purchase_made",
+            "product_id": "no_ads",
+            "amount": 4.99,
+            "currency": "USD",
+        },
+    )
     assert r.status_code == 200, r.text
     for impression in IMPRESSIONS:
         await _impression(client, data, *impression)
@@ -188,22 +229,43 @@ async def test_overview__crafted_data__matches_direct_counts(client: Client, db:
         "total_devices": await db.fetchval("SELECT count(*) FROM devices WHERE app_id = $1", data.app_id),
         # seen in the window: an event in it, or a registration (all of them today)
         "active_users_30d": len(
-            {r["device_id"] for r in await db.fetch(f"SELECT device_id FROM events WHERE {in30}",
-                                                    data.app_id, start30, end)}
-            | {r["id"] for r in await db.fetch("SELECT id FROM devices WHERE app_id = $1 AND android_id = ANY($2)",
-                                               data.app_id, list(REGISTERED))}),
+            {
+                r["device_id"]
+                for r in await db.fetch(
+                    f"SELECT device_id FROM events WHERE {in30}", data.app_id, start30, end
+                )
+            }
+            | {
+                r["id"]
+                for r in await db.fetch(
+                    "SELECT id FROM devices WHERE app_id = $1 AND android_id = ANY($2)",
+                    data.app_id,
+                    list(REGISTERED),
+                )
+            }
+        ),
         "new_users_7d": await db.fetchval(
             "SELECT count(*) FROM devices WHERE app_id = $1 AND first_seen_at >= $2 AND first_seen_at < $3",
-            data.app_id, start7, end),
-        "events_today": await db.fetchval(f"SELECT count(*) FROM events WHERE {in30}", data.app_id, today_start, end),
-        "ad_watches": await db.fetchval(f"SELECT count(*) FROM events WHERE {in30} AND event_type = 'ad_watched'",
-                                        data.app_id, start30, end),
-        "purchases": await db.fetchval(f"SELECT count(*) FROM events WHERE {in30} AND event_type = 'purchase'",
-                                       data.app_id, start30, end),
+            data.app_id,
+            start7,
+            end,
+        ),
+        "events_today": await db.fetchval(
+            f"SELECT count(*) FROM events WHERE {in30}", data.app_id, today_start, end
+        ),
+        "ad_watches": await db.fetchval(
+            f"SELECT count(*) FROM events WHERE {in30} AND event_type = 'ad_watched'",
+            data.app_id,
+            start30,
+            end,
+        ),
+        "purchases": await db.fetchval(
+            f"SELECT count(*) FROM events WHERE {in30} AND event_type = 'purchase'", data.app_id, start30, end
+        ),
     }
-    revenue = (await db.fetchval(f"SELECT sum({PURCHASE_AMOUNT}) FROM events WHERE {in30}", data.app_id, start30, end)
-               + await db.fetchval(f"SELECT sum(revenue) FROM revenue_events WHERE {in30}",
-                                   data.app_id, start30, end))
+    revenue = await db.fetchval(
+        f"SELECT sum({PURCHASE_AMOUNT}) FROM events WHERE {in30}", data.app_id, start30, end
+    ) + await db.fetchval(f"SELECT sum(revenue) FROM revenue_events WHERE {in30}", data.app_id, start30, end)
     assert {k: v for k, v in overview.items() if k != "revenue_30d"} == expected
     assert set(overview) == {*expected, "revenue_30d"}
     assert overview["revenue_30d"] == pytest.approx(float(revenue), abs=1e-6)
@@ -213,14 +275,22 @@ async def test_overview__crafted_data__matches_direct_counts(client: Client, db:
     # profile purchase
     assert (overview["total_devices"], overview["active_users_30d"], overview["new_users_7d"]) == (8, 6, 3)
     assert (overview["events_today"], overview["ad_watches"], overview["purchases"]) == (5, 4, 3)
-    assert overview["revenue_30d"] == pytest.approx(2.5 + 4.99 + 1.25 + sum(i[3] for i in IMPRESSIONS), abs=1e-6)
+    assert overview["revenue_30d"] == pytest.approx(
+        2.5 + 4.99 + 1.25 + sum(i[3] for i in IMPRESSIONS), abs=1e-6
+    )
 
 
 async def test_overview__empty_app__zeros(client: Client, db: asyncpg.Connection) -> None:
     data = await _setup(client, db)
     assert await _get(client, data.token, "/dashboard/overview", app_id=data.app_id) == {
-        "total_devices": 0, "active_users_30d": 0, "new_users_7d": 0, "events_today": 0, "ad_watches": 0,
-        "purchases": 0, "revenue_30d": 0}
+        "total_devices": 0,
+        "active_users_30d": 0,
+        "new_users_7d": 0,
+        "events_today": 0,
+        "ad_watches": 0,
+        "purchases": 0,
+        "revenue_30d": 0,
+    }
 
 
 # --- segments ---------------------------------------------------------------------------------------------
@@ -231,7 +301,9 @@ async def _shift_device(db: asyncpg.Connection, device_id: int, first_days: floa
     await db.execute(
         "UPDATE devices SET first_seen_at = now() - make_interval(secs => $2), "
         "last_seen_at = now() - make_interval(secs => $3) WHERE id = $1",
-        device_id, first_days * 86400, last_days * 86400,
+        device_id,
+        first_days * 86400,
+        last_days * 86400,
     )
 
 
@@ -258,32 +330,41 @@ async def test_segments__devices_of_every_age__counted_in_api_md_order_zeros_inc
         device_id = await _register(client, data, android_id)
         if android_id in ages:
             await _shift_device(db, device_id, *ages[android_id])
-    r = await client.request("POST", "/sdk/profile", headers=data.sdk,
-                             json={"android_id": "p1", "action": "purchase_made", "amount": 1})
+    r = await client.request(
+        "POST",
+        "/sdk/profile",
+        headers=data.sdk,
+        json={"android_id": "p1", "action": "purchase_made", "amount": 1},
+    )
     assert r.status_code == 200, r.text
     # and the nightly pass has moved the devices time alone moved
     await _reclassify()
     # When the segments are read
     segments = (await _get(client, data.token, "/dashboard/segments", app_id=data.app_id))["segments"]
     # Then each built-in segment is counted, in API.md's order, dormant with zero
-    assert segments == [{"segment": s, "count": n} for s, n in zip(
-        SEGMENT_ORDER, [2, 0, 1, 3, 1, 1], strict=True)]
-    stored = dict(await db.fetch("SELECT user_segment, count(*) FROM devices WHERE app_id = $1 GROUP BY 1",
-                                 data.app_id))
+    assert segments == [
+        {"segment": s, "count": n} for s, n in zip(SEGMENT_ORDER, [2, 0, 1, 3, 1, 1], strict=True)
+    ]
+    stored = dict(
+        await db.fetch("SELECT user_segment, count(*) FROM devices WHERE app_id = $1 GROUP BY 1", data.app_id)
+    )
     assert {s["segment"]: s["count"] for s in segments if s["count"]} == stored
 
 
 async def test_segments__empty_app__six_zeros(client: Client, db: asyncpg.Connection) -> None:
     data = await _setup(client, db)
     assert (await _get(client, data.token, "/dashboard/segments", app_id=data.app_id))["segments"] == [
-        {"segment": s, "count": 0} for s in SEGMENT_ORDER]
+        {"segment": s, "count": 0} for s in SEGMENT_ORDER
+    ]
 
 
 # --- devices ----------------------------------------------------------------------------------------------
 
 
 async def _device_ids(db: asyncpg.Connection, app_id: int, where: str = "true", *args: Any) -> list[int]:
-    rows = await db.fetch(f"SELECT id FROM devices WHERE app_id = $1 AND ({where}) ORDER BY id DESC", app_id, *args)
+    rows = await db.fetch(
+        f"SELECT id FROM devices WHERE app_id = $1 AND ({where}) ORDER BY id DESC", app_id, *args
+    )
     return [r["id"] for r in rows]
 
 
@@ -299,8 +380,18 @@ async def test_devices__pages__newest_first_total_and_pages(client: Client, db: 
     # Then the pages hold the devices newest first, with the total and the number of pages
     assert [d["id"] for d in first["devices"]] == everyone[:4]
     assert [d["id"] for d in second["devices"]] == everyone[4:]
-    assert {k: first[k] for k in ("page", "limit", "total", "pages")} == {"page": 1, "limit": 4, "total": 8, "pages": 2}
-    assert {k: second[k] for k in ("page", "limit", "total", "pages")} == {"page": 2, "limit": 4, "total": 8, "pages": 2}
+    assert {k: first[k] for k in ("page", "limit", "total", "pages")} == {
+        "page": 1,
+        "limit": 4,
+        "total": 8,
+        "pages": 2,
+    }
+    assert {k: second[k] for k in ("page", "limit", "total", "pages")} == {
+        "page": 2,
+        "limit": 4,
+        "total": 8,
+        "pages": 2,
+    }
     # and a page beyond the end is empty, not an error
     assert beyond == {"devices": [], "page": 3, "limit": 4, "total": 8, "pages": 2}
     # and the defaults are page 1 of 50
@@ -309,13 +400,27 @@ async def test_devices__pages__newest_first_total_and_pages(client: Client, db: 
     assert [d["id"] for d in default["devices"]] == everyone
     # and each device is its row
     alpha = next(d for d in default["devices"] if d["android_id"] == "Alpha-01")
-    row = await db.fetchrow("SELECT * FROM devices WHERE app_id = $1 AND android_id = 'Alpha-01'", data.app_id)
+    row = await db.fetchrow(
+        "SELECT * FROM devices WHERE app_id = $1 AND android_id = 'Alpha-01'", data.app_id
+    )
     assert alpha == {
-        "id": row["id"], "app_id": data.app_id, "android_id": "Alpha-01", "brand": "Samsung", "model": "Galaxy S21",
-        "android_version": None, "app_version": None, "country": "US", "install_type": None,
-        "user_segment": row["user_segment"], "sessions_count": 2, "ad_watches": 2, "purchases": 2,
-        "purchase_revenue": 102.5, "ad_revenue": pytest.approx(0.0128, abs=1e-9),
-        "first_seen_at": _iso(row["first_seen_at"]), "last_seen_at": _iso(row["last_seen_at"]),
+        "id": row["id"],
+        "app_id": data.app_id,
+        "android_id": "Alpha-01",
+        "brand": "Samsung",
+        "model": "Galaxy S21",
+        "android_version": None,
+        "app_version": None,
+        "country": "US",
+        "install_type": None,
+        "user_segment": row["user_segment"],
+        "sessions_count": 2,
+        "ad_watches": 2,
+        "purchases": 2,
+        "purchase_revenue": 102.5,
+        "ad_revenue": pytest.approx(0.0128, abs=1e-9),
+        "first_seen_at": _iso(row["first_seen_at"]),
+        "last_seen_at": _iso(row["last_seen_at"]),
         "created_at": _iso(row["created_at"]),
     }
     assert alpha["first_seen_at"] == _at(data.today, 30, "12:00:00")
@@ -335,11 +440,14 @@ async def test_devices__search_segment_country__case_insensitive_literal_filters
         return "android_id IN (" + ", ".join(f"'{a}'" for a in android_ids) + ")"
 
     # Search: a case-insensitive substring of the brand, the model or the android_id
-    assert await ids(search="SAMSUNG") == await _device_ids(db, data.app_id, by_android_id("Alpha-01", "beta-02"))
+    assert await ids(search="SAMSUNG") == await _device_ids(
+        db, data.app_id, by_android_id("Alpha-01", "beta-02")
+    )
     assert await ids(search="pixel") == await _device_ids(db, data.app_id, by_android_id("gamma-03"))
     assert await ids(search="alpha") == await _device_ids(db, data.app_id, by_android_id("Alpha-01"))
     assert await ids(search="A-0") == await _device_ids(
-        db, data.app_id, by_android_id("Alpha-01", "beta-02", "gamma-03", "delta-04", "zeta-06"))
+        db, data.app_id, by_android_id("Alpha-01", "beta-02", "gamma-03", "delta-04", "zeta-06")
+    )
     # with LIKE wildcards matched literally
     delta = await _device_ids(db, data.app_id, by_android_id("delta-04"))
     assert await ids(search="%") == delta
@@ -356,17 +464,29 @@ async def test_devices__search_segment_country__case_insensitive_literal_filters
     for segment in SEGMENT_ORDER:
         assert await ids(segment=segment) == await _device_ids(db, data.app_id, "user_segment = $2", segment)
     # Together: every filter applies
-    assert await ids(search="galaxy", country="in") == await _device_ids(db, data.app_id, by_android_id("beta-02"))
+    assert await ids(search="galaxy", country="in") == await _device_ids(
+        db, data.app_id, by_android_id("beta-02")
+    )
     alpha_segment = await db.fetchval("SELECT user_segment FROM devices WHERE android_id = 'Alpha-01'")
     assert await ids(search="galaxy", country="US", segment=alpha_segment) == await _device_ids(
-        db, data.app_id, by_android_id("Alpha-01"))
+        db, data.app_id, by_android_id("Alpha-01")
+    )
 
 
 async def test_devices__invalid_parameters__400(client: Client, db: asyncpg.Connection) -> None:
     data = await _setup(client, db)
-    for params in ({"limit": 101}, {"limit": 0}, {"limit": "ten"}, {"page": 0}, {"page": -1},
-                   {"segment": "vip"}, {"segment": "POWER_USER"}, {"country": "USA"}, {"country": "1"},
-                   {"search": "x" * 256}):
+    for params in (
+        {"limit": 101},
+        {"limit": 0},
+        {"limit": "ten"},
+        {"page": 0},
+        {"page": -1},
+        {"segment": "vip"},
+        {"segment": "POWER_USER"},
+        {"country": "USA"},
+        {"country": "1"},
+        {"search": "x" * 256},
+    ):
         body = await _get(client, data.token, "/dashboard/devices", 400, app_id=data.app_id, **params)
         assert "error" in body
     page = await _get(client, data.token, "/dashboard/devices", app_id=data.app_id, limit=100)
@@ -380,8 +500,15 @@ async def test_device_detail__profile_and_last_50_events_newest_first(
     data = await _setup(client, db)
     device_id = await _register(client, data, "busy-1", brand="Nokia", country="fi")
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
-    events = [{"android_id": "busy-1", "event_type": "screen_view" if i % 3 else "session_start",
-               "created_at": _iso(start + timedelta(minutes=2 * i)), "event_data": {"n": i}} for i in range(55)]
+    events = [
+        {
+            "android_id": "busy-1",
+            "event_type": "screen_view" if i % 3 else "session_start",
+            "created_at": _iso(start + timedelta(minutes=2 * i)),
+            "event_data": {"n": i},
+        }
+        for i in range(55)
+    ]
     await _send_batch(client, data, events[:50])
     await _send_batch(client, data, [*events[50:], {"android_id": "other-2", "event_type": "screen_view"}])
     # When the device is read
@@ -389,19 +516,32 @@ async def test_device_detail__profile_and_last_50_events_newest_first(
     # Then it is the device with its profile (as the SDK reads it) and its newest 50 events
     r = await client.request("GET", "/sdk/profile", headers=data.sdk, params={"android_id": "busy-1"})
     assert detail["profile"] == r.json()["profile"]
-    assert (detail["id"], detail["android_id"], detail["brand"], detail["country"]) == (device_id, "busy-1", "Nokia",
-                                                                                        "FI")
+    assert (detail["id"], detail["android_id"], detail["brand"], detail["country"]) == (
+        device_id,
+        "busy-1",
+        "Nokia",
+        "FI",
+    )
     assert detail["sessions_count"] == 19
-    rows = await db.fetch("SELECT id, event_type, event_data, created_at, event_id::text FROM events "
-                          "WHERE device_id = $1 ORDER BY created_at DESC, id DESC LIMIT 50", device_id)
+    rows = await db.fetch(
+        "SELECT id, event_type, event_data, created_at, event_id::text FROM events "
+        "WHERE device_id = $1 ORDER BY created_at DESC, id DESC LIMIT 50",
+        device_id,
+    )
     assert len(detail["events"]) == 50
-    assert [(e["id"], e["event_type"], e["event_data"], e["created_at"], e["event_id"]) for e in detail["events"]] == [
-        (r["id"], r["event_type"], json.loads(r["event_data"]), _iso(r["created_at"]), r["event_id"]) for r in rows]
+    assert [
+        (e["id"], e["event_type"], e["event_data"], e["created_at"], e["event_id"]) for e in detail["events"]
+    ] == [
+        (r["id"], r["event_type"], json.loads(r["event_data"]), _iso(r["created_at"]), r["event_id"])
+        for r in rows
+    ]
     assert [e["event_data"]["n"] for e in detail["events"]] == list(range(54, 4, -1))
     assert all(ISO_Z.match(e["received_at"]) for e in detail["events"])
     # and another organisation, or an unknown id, finds nothing
     other = await stranger.register()
-    assert (await stranger.request("GET", f"/dashboard/devices/{device_id}", other["token"])).status_code == 404
+    assert (
+        await stranger.request("GET", f"/dashboard/devices/{device_id}", other["token"])
+    ).status_code == 404
     for missing in (device_id + 10_000, 2**63 - 1, 2**63, 10**30):
         assert (await client.request("GET", f"/dashboard/devices/{missing}", data.token)).status_code == 404
 
@@ -414,18 +554,34 @@ async def _per_day(db: asyncpg.Connection, app_id: int) -> dict[str, dict[str, A
     days: dict[str, dict[str, Any]] = {}
 
     def day(d: date) -> dict[str, Any]:
-        return days.setdefault(d.isoformat(), {"active_devices": 0, "total_events": 0, "new_devices": 0,
-                                               "purchase_revenue": Decimal(0), "ad_revenue": Decimal(0)})
+        return days.setdefault(
+            d.isoformat(),
+            {
+                "active_devices": 0,
+                "total_events": 0,
+                "new_devices": 0,
+                "purchase_revenue": Decimal(0),
+                "ad_revenue": Decimal(0),
+            },
+        )
 
-    for r in await db.fetch(f"SELECT (created_at AT TIME ZONE 'UTC')::date AS d, count(DISTINCT device_id) AS a, "
-                            f"count(*) AS n, sum({PURCHASE_AMOUNT}) AS p FROM events WHERE app_id = $1 GROUP BY 1",
-                            app_id):
+    for r in await db.fetch(
+        f"SELECT (created_at AT TIME ZONE 'UTC')::date AS d, count(DISTINCT device_id) AS a, "
+        f"count(*) AS n, sum({PURCHASE_AMOUNT}) AS p FROM events WHERE app_id = $1 GROUP BY 1",
+        app_id,
+    ):
         day(r["d"]).update(active_devices=r["a"], total_events=r["n"], purchase_revenue=r["p"])
-    for r in await db.fetch("SELECT (first_seen_at AT TIME ZONE 'UTC')::date AS d, count(*) AS n FROM devices "
-                            "WHERE app_id = $1 GROUP BY 1", app_id):
+    for r in await db.fetch(
+        "SELECT (first_seen_at AT TIME ZONE 'UTC')::date AS d, count(*) AS n FROM devices "
+        "WHERE app_id = $1 GROUP BY 1",
+        app_id,
+    ):
         day(r["d"])["new_devices"] = r["n"]
-    for r in await db.fetch("SELECT (created_at AT TIME ZONE 'UTC')::date AS d, sum(revenue) AS r FROM revenue_events "
-                            "WHERE app_id = $1 GROUP BY 1", app_id):
+    for r in await db.fetch(
+        "SELECT (created_at AT TIME ZONE 'UTC')::date AS d, sum(revenue) AS r FROM revenue_events "
+        "WHERE app_id = $1 GROUP BY 1",
+        app_id,
+    ):
         day(r["d"])["ad_revenue"] = r["r"]
     return days
 
@@ -439,7 +595,9 @@ async def test_trends__days__exactly_that_many_rows_ending_today_zero_filled(
     zero = {"active_devices": 0, "new_devices": 0, "total_events": 0}
     for days in (1, 7, 30, 46, 365):
         # When the trends of `days` days are read
-        trends = (await _get(client, data.token, "/dashboard/trends", app_id=data.app_id, days=days))["trends"]
+        trends = (await _get(client, data.token, "/dashboard/trends", app_id=data.app_id, days=days))[
+            "trends"
+        ]
         # Then there is one row per day, oldest first, ending today, days without data as zeros
         dates = [(data.today - timedelta(days=n)).isoformat() for n in range(days - 1, -1, -1)]
         assert [t["date"] for t in trends] == dates
@@ -449,7 +607,11 @@ async def test_trends__days__exactly_that_many_rows_ending_today_zero_filled(
     assert len(default) == 30
     by_date = {t["date"]: t for t in default}
     assert by_date[(data.today - timedelta(days=29)).isoformat()] == {
-        "date": (data.today - timedelta(days=29)).isoformat(), "active_devices": 2, "new_devices": 1, "total_events": 2}
+        "date": (data.today - timedelta(days=29)).isoformat(),
+        "active_devices": 2,
+        "new_devices": 1,
+        "total_events": 2,
+    }
     assert by_date[data.today.isoformat()]["total_events"] == 5
     assert by_date[data.today.isoformat()]["new_devices"] == 1  # delta: registered today, no events
     assert sum(1 for t in default if t == {"date": t["date"], **zero}) > 20
@@ -476,11 +638,17 @@ async def test_countries__devices_per_country_most_first_without_unknown(
     # When the countries are read
     countries = (await _get(client, data.token, "/dashboard/countries", app_id=data.app_id))["countries"]
     # Then they are the devices per country, most first (ties by code), devices without a country left out
-    rows = await db.fetch("SELECT country, count(*) AS devices FROM devices WHERE app_id = $1 AND country IS NOT NULL "
-                          "GROUP BY 1 ORDER BY 2 DESC, 1", data.app_id)
+    rows = await db.fetch(
+        "SELECT country, count(*) AS devices FROM devices WHERE app_id = $1 AND country IS NOT NULL "
+        "GROUP BY 1 ORDER BY 2 DESC, 1",
+        data.app_id,
+    )
     assert countries == [dict(r) for r in rows]
-    assert countries == [{"country": "IN", "devices": 4}, {"country": "US", "devices": 2},
-                         {"country": "DE", "devices": 1}]
+    assert countries == [
+        {"country": "IN", "devices": 4},
+        {"country": "US", "devices": 2},
+        {"country": "DE", "devices": 1},
+    ]
 
 
 async def test_countries__moves_registrations_erasure_and_concurrency__still_the_direct_count(
@@ -490,8 +658,11 @@ async def test_countries__moves_registrations_erasure_and_concurrency__still_the
     data = await _build(client, db)
 
     async def direct() -> list[dict[str, Any]]:
-        rows = await db.fetch("SELECT country, count(*) AS devices FROM devices WHERE app_id = $1 "
-                              "AND country IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1", data.app_id)
+        rows = await db.fetch(
+            "SELECT country, count(*) AS devices FROM devices WHERE app_id = $1 "
+            "AND country IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1",
+            data.app_id,
+        )
         return [dict(r) for r in rows]
 
     async def served() -> list[dict[str, Any]]:
@@ -499,27 +670,47 @@ async def test_countries__moves_registrations_erasure_and_concurrency__still_the
 
     # When devices move country (profile action, registration), appear without one, and are erased
     moved = await _register(client, data, "mover", country="US")
-    r = await client.request("POST", "/sdk/profile", headers=data.sdk,
-                             json={"android_id": "mover", "action": "update_country", "country": "fr"})
+    r = await client.request(
+        "POST",
+        "/sdk/profile",
+        headers=data.sdk,
+        json={"android_id": "mover", "action": "update_country", "country": "fr"},
+    )
     assert r.status_code == 200, r.text
     await _register(client, data, "mover", country="FR")  # the same country again: no change
     await _register(client, data, "nowhere")
-    await asyncio.gather(*[_register(client, data, f"br-{n}", country="BR") for n in range(12)],
-                         *[_register(client, data, f"us-{n}", country="us") for n in range(5)])
+    await asyncio.gather(
+        *[_register(client, data, f"br-{n}", country="BR") for n in range(12)],
+        *[_register(client, data, f"us-{n}", country="us") for n in range(5)],
+    )
     assert (await client.request("DELETE", f"/dashboard/devices/{moved}", data.token)).status_code == 200
     # Then the served counts are the devices' own, every time
     assert await served() == await direct()
     assert {c["country"]: c["devices"] for c in await served()}["BR"] == 12
+
+
 # --- revenue ----------------------------------------------------------------------------------------------
 
 
-async def _breakdown(db: asyncpg.Connection, app_id: int, column: str, start: datetime,
-                     end: datetime) -> list[dict[str, Any]]:
-    rows = await db.fetch(f"SELECT {column} AS key, sum(revenue) AS revenue, count(*) AS impressions "
-                          f"FROM revenue_events WHERE app_id = $1 AND created_at >= $2 AND created_at < $3 "
-                          f"GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 NULLS LAST", app_id, start, end)
-    return [{column: r["key"], "revenue": pytest.approx(float(r["revenue"]), abs=1e-6),
-             "impressions": r["impressions"]} for r in rows]
+async def _breakdown(
+    db: asyncpg.Connection, app_id: int, column: str, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        f"SELECT {column} AS key, sum(revenue) AS revenue, count(*) AS impressions "
+        f"FROM revenue_events WHERE app_id = $1 AND created_at >= $2 AND created_at < $3 "
+        f"GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 NULLS LAST",
+        app_id,
+        start,
+        end,
+    )
+    return [
+        {
+            column: r["key"],
+            "revenue": pytest.approx(float(r["revenue"]), abs=1e-6),
+            "impressions": r["impressions"],
+        }
+        for r in rows
+    ]
 
 
 async def _check_revenue(client: Client, db: asyncpg.Connection, data: Dataset, days: int) -> dict[str, Any]:
@@ -529,9 +720,15 @@ async def _check_revenue(client: Client, db: asyncpg.Connection, data: Dataset, 
     raw = await _per_day(db, data.app_id)
     dates = [(data.today - timedelta(days=n)).isoformat() for n in range(days - 1, -1, -1)]
     zero = {"active_devices": 0, "purchase_revenue": Decimal(0), "ad_revenue": Decimal(0)}
-    daily = [{"date": d, "ad_revenue": pytest.approx(float(raw.get(d, zero)["ad_revenue"]), abs=1e-6),
-              "purchase_revenue": pytest.approx(float(raw.get(d, zero)["purchase_revenue"]), abs=1e-6),
-              "dau": raw.get(d, zero)["active_devices"]} for d in dates]
+    daily = [
+        {
+            "date": d,
+            "ad_revenue": pytest.approx(float(raw.get(d, zero)["ad_revenue"]), abs=1e-6),
+            "purchase_revenue": pytest.approx(float(raw.get(d, zero)["purchase_revenue"]), abs=1e-6),
+            "dau": raw.get(d, zero)["active_devices"],
+        }
+        for d in dates
+    ]
     assert revenue["daily"] == daily
     ad = sum((raw.get(d, zero)["ad_revenue"] for d in dates), Decimal(0))
     purchase = sum((raw.get(d, zero)["purchase_revenue"] for d in dates), Decimal(0))
@@ -540,13 +737,19 @@ async def _check_revenue(client: Client, db: asyncpg.Connection, data: Dataset, 
     assert revenue["purchase_revenue"] == pytest.approx(float(purchase), abs=1e-6)
     assert revenue["total"] == pytest.approx(float(ad + purchase), abs=1e-6)
     assert revenue["arpdau"] == pytest.approx(float((ad + purchase) / dau) if dau else 0, abs=1e-6)
-    for key, column in (("by_network", "ad_network"), ("by_ad_type", "ad_type"), ("by_country", "country"),
-                        ("by_geo_tier", "geo_tier")):
+    for key, column in (
+        ("by_network", "ad_network"),
+        ("by_ad_type", "ad_type"),
+        ("by_country", "country"),
+        ("by_geo_tier", "geo_tier"),
+    ):
         assert revenue[key] == await _breakdown(db, data.app_id, column, start, end), key
     return revenue
 
 
-async def test_revenue__crafted_data__totals_arpdau_breakdowns_daily(client: Client, db: asyncpg.Connection) -> None:
+async def test_revenue__crafted_data__totals_arpdau_breakdowns_daily(
+    client: Client, db: asyncpg.Connection
+) -> None:
     # Given the data set: purchases on several days (one before the 30-day window), impressions today
     data = await _build(client, db)
     # Then each period matches the raw tables
@@ -562,9 +765,17 @@ async def test_revenue__crafted_data__totals_arpdau_breakdowns_daily(client: Cli
     assert sum(d["dau"] for d in revenue["daily"]) == 13
     assert revenue["arpdau"] == pytest.approx((ad + 8.74) / 13, abs=1e-6)
     assert [(n["ad_network"], n["impressions"]) for n in revenue["by_network"]] == [
-        ("applovin", 1), ("admob", 2), ("unity", 2), (None, 1)]
+        ("applovin", 1),
+        ("admob", 2),
+        ("unity", 2),
+        (None, 1),
+    ]
     assert [(n["ad_type"], n["impressions"]) for n in revenue["by_ad_type"]] == [
-        ("rewarded", 2), ("interstitial", 1), ("native", 1), ("banner", 2)]
+        ("rewarded", 2),
+        ("interstitial", 1),
+        ("native", 1),
+        ("banner", 2),
+    ]
     assert [c["country"] for c in revenue["by_country"]] == ["US", "IN", "BR", None]
     assert [g["geo_tier"] for g in revenue["by_geo_tier"]] == ["tier1", "tier3", "tier2", None]
     assert revenue["by_network"][1]["revenue"] == pytest.approx(0.0128, abs=1e-9)
@@ -574,10 +785,24 @@ async def test_revenue__empty_app__zeros_and_zero_arpdau(client: Client, db: asy
     data = await _setup(client, db)
     revenue = await _get(client, data.token, "/dashboard/revenue", app_id=data.app_id, days=3)
     assert {k: v for k, v in revenue.items() if k != "daily"} == {
-        "total": 0, "ad_revenue": 0, "purchase_revenue": 0, "arpdau": 0, "by_network": [], "by_ad_type": [],
-        "by_country": [], "by_geo_tier": []}
-    assert revenue["daily"] == [{"date": (data.today - timedelta(days=n)).isoformat(), "ad_revenue": 0,
-                                 "purchase_revenue": 0, "dau": 0} for n in (2, 1, 0)]
+        "total": 0,
+        "ad_revenue": 0,
+        "purchase_revenue": 0,
+        "arpdau": 0,
+        "by_network": [],
+        "by_ad_type": [],
+        "by_country": [],
+        "by_geo_tier": [],
+    }
+    assert revenue["daily"] == [
+        {
+            "date": (data.today - timedelta(days=n)).isoformat(),
+            "ad_revenue": 0,
+            "purchase_revenue": 0,
+            "dau": 0,
+        }
+        for n in (2, 1, 0)
+    ]
 
 
 async def test_revenue__concurrent_impressions__every_one_in_the_breakdowns(
@@ -587,10 +812,26 @@ async def test_revenue__concurrent_impressions__every_one_in_the_breakdowns(
     data = await _setup(client, db)
     for n in range(3):
         await _register(client, data, f"ads-{n}")
-    networks, types, tiers = ("admob", "unity", None), ("banner", "rewarded", "native", "interstitial"), ("tier1", "tier2")
-    await asyncio.gather(*[
-        _impression(client, data, f"ads-{i % 3}", types[i % 4], networks[i % 3], 0.001 * (1 + i % 5), tiers[i % 2],
-                    ("US", "DE", None)[i % 3]) for i in range(60)])
+    networks, types, tiers = (
+        ("admob", "unity", None),
+        ("banner", "rewarded", "native", "interstitial"),
+        ("tier1", "tier2"),
+    )
+    await asyncio.gather(
+        *[
+            _impression(
+                client,
+                data,
+                f"ads-{i % 3}",
+                types[i % 4],
+                networks[i % 3],
+                0.001 * (1 + i % 5),
+                tiers[i % 2],
+                ("US", "DE", None)[i % 3],
+            )
+            for i in range(60)
+        ]
+    )
     # Then every impression is in every breakdown, as the raw rows say
     revenue = await _check_revenue(client, db, data, 1)
     for key in ("by_network", "by_ad_type", "by_country", "by_geo_tier"):
@@ -605,15 +846,25 @@ async def test_events__days__counts_per_type_most_first(client: Client, db: asyn
     data = await _build(client, db)
     for days in (1, 3, 7, 30, 31, 365):
         start, end = _window(data.today, days)
-        rows = await db.fetch("SELECT event_type, count(*) AS count FROM events WHERE app_id = $1 AND created_at >= $2 "
-                              "AND created_at < $3 GROUP BY 1 ORDER BY 2 DESC, 1", data.app_id, start, end)
-        events = (await _get(client, data.token, "/dashboard/events", app_id=data.app_id, days=days))["events"]
+        rows = await db.fetch(
+            "SELECT event_type, count(*) AS count FROM events WHERE app_id = $1 AND created_at >= $2 "
+            "AND created_at < $3 GROUP BY 1 ORDER BY 2 DESC, 1",
+            data.app_id,
+            start,
+            end,
+        )
+        events = (await _get(client, data.token, "/dashboard/events", app_id=data.app_id, days=days))[
+            "events"
+        ]
         assert events == [dict(r) for r in rows], days
     # and, read by hand, the default is the last 7 days (gamma's session 7 days ago is not in them; ties by type)
     assert (await _get(client, data.token, "/dashboard/events", app_id=data.app_id))["events"] == [
-        {"event_type": "ad_watched", "count": 4}, {"event_type": "purchase", "count": 3},
-        {"event_type": "session_start", "count": 3}, {"event_type": "screen_view", "count": 2},
-        {"event_type": "level_complete", "count": 1}]
+        {"event_type": "ad_watched", "count": 4},
+        {"event_type": "purchase", "count": 3},
+        {"event_type": "session_start", "count": 3},
+        {"event_type": "screen_view", "count": 2},
+        {"event_type": "level_complete", "count": 1},
+    ]
 
 
 # --- access -----------------------------------------------------------------------------------------------
@@ -638,22 +889,29 @@ async def test_dashboard__other_org_missing_app_id_viewer__404_400_200(
         assert "error" in await _get(client, data.token, path, 400, app_id=0)
         # and credentials are required
         assert (await client.request("GET", path, params={"app_id": data.app_id})).status_code == 401
-    assert (await stranger.request("GET", f"/dashboard/devices/{device_id}", other["token"])).status_code == 404
+    assert (
+        await stranger.request("GET", f"/dashboard/devices/{device_id}", other["token"])
+    ).status_code == 404
     # And a viewer reads every route, seeing what the owner sees
     viewer = await add_member(database_url, data.owner["user"]["org_id"], "viewer", client)
     for path in READ_ROUTES:
         assert await _get(client, viewer["token"], path, app_id=data.app_id) == await _get(
-            client, data.token, path, app_id=data.app_id), path
+            client, data.token, path, app_id=data.app_id
+        ), path
     assert (await _get(client, viewer["token"], f"/dashboard/devices/{device_id}"))["id"] == device_id
 
 
 # --- erasure and app deletion ----------------------------------------------------------------------------
 
 
-async def test_erasure__device_taken_out_of_every_dashboard_number(client: Client, db: asyncpg.Connection) -> None:
+async def test_erasure__device_taken_out_of_every_dashboard_number(
+    client: Client, db: asyncpg.Connection
+) -> None:
     # Given the data set, when Alpha-01 (events, purchases, impressions) is erased
     data = await _build(client, db)
-    alpha = await db.fetchval("SELECT id FROM devices WHERE app_id = $1 AND android_id = 'Alpha-01'", data.app_id)
+    alpha = await db.fetchval(
+        "SELECT id FROM devices WHERE app_id = $1 AND android_id = 'Alpha-01'", data.app_id
+    )
     r = await client.request("DELETE", f"/dashboard/devices/{alpha}", data.token)
     assert r.status_code == 200, r.text
     # Then revenue, trends, events and the overview all match the remaining raw rows
@@ -680,7 +938,9 @@ async def test_erasure__device_taken_out_of_every_dashboard_number(client: Clien
 
 def _refs(node: Any) -> set[str]:
     if isinstance(node, dict):
-        return {node["$ref"]} if isinstance(node.get("$ref"), str) else set().union(*map(_refs, node.values()))
+        return (
+            {node["$ref"]} if isinstance(node.get("$ref"), str) else set().union(*map(_refs, node.values()))
+        )
     if isinstance(node, list):
         return set().union(*map(_refs, node)) if node else set()
     return set()

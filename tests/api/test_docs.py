@@ -150,7 +150,9 @@ def test_openapi__every_operation__has_a_2xx_response_with_a_schema(spec: dict[s
 def test_openapi__every_operation__documents_json_errors(spec: dict[str, Any]) -> None:
     for method, path, operation in _operations(spec):
         # 4xx only: a 503 may carry the route's own report (GET /health's checks).
-        errors = {str(status): r for status, r in operation["responses"].items() if str(status).startswith("4")}
+        errors = {
+            str(status): r for status, r in operation["responses"].items() if str(status).startswith("4")
+        }
         assert "400" in errors, f"{method} {path}"
         for response in errors.values():
             schema = _resolve(spec, response["content"]["application/json"]["schema"])
@@ -169,8 +171,9 @@ def test_openapi__parameters__scalar_types(spec: dict[str, Any]) -> None:
     for method, path, operation in _operations(spec):
         for parameter in operation.get("parameters", []):
             assert parameter["in"] in ("path", "query"), f"{method} {path} {parameter}"
-            assert parameter["schema"].get("type") in ("integer", "number", "boolean", "string"), \
+            assert parameter["schema"].get("type") in ("integer", "number", "boolean", "string"), (
                 f"{method} {path} {parameter}"
+            )
     wait = spec["paths"]["/api/v4/system/selftest"]["post"]["parameters"]
     assert [p["schema"]["type"] for p in wait if p["name"] == "wait"] == ["number"]
     app_id = spec["paths"]["/api/v4/apps/{app_id}"]["get"]["parameters"]
@@ -193,7 +196,9 @@ def test_docs__browser__html(server: str) -> None:
     assert "<html" in r.text.lower()
 
 
-async def test_metrics__after_requests__prometheus_text_with_request_counter(client: Client, server: str) -> None:
+async def test_metrics__after_requests__prometheus_text_with_request_counter(
+    client: Client, server: str
+) -> None:
     # Given some traffic: a success, an auth failure and an unknown route
     assert (await client.request("GET", "/health")).status_code == 200
     assert (await client.request("GET", "/auth/me")).status_code == 401
@@ -206,17 +211,31 @@ async def test_metrics__after_requests__prometheus_text_with_request_counter(cli
     assert r.headers["content-type"].startswith("text/plain")
     text = r.text
     assert "# TYPE vaimanasoft_http_requests_total counter" in text
-    assert re.search(r'^vaimanasoft_http_requests_total\{[^}]*status="200"[^}]*\} [0-9.e+]+$', text, re.MULTILINE)
-    assert re.search(r'^vaimanasoft_http_requests_total\{[^}]*route="vaimanasoft\.auth\.me"[^}]*status="401"[^}]*\}',
-                     text, re.MULTILINE)
-    assert re.search(r'^vaimanasoft_http_requests_total\{[^}]*route="unmatched"[^}]*status="404"[^}]*\}', text, re.MULTILINE)
+    assert re.search(
+        r'^vaimanasoft_http_requests_total\{[^}]*status="200"[^}]*\} [0-9.e+]+$', text, re.MULTILINE
+    )
+    assert re.search(
+        r'^vaimanasoft_http_requests_total\{[^}]*route="vaimanasoft\.auth\.me"[^}]*status="401"[^}]*\}',
+        text,
+        re.MULTILINE,
+    )
+    assert re.search(
+        r'^vaimanasoft_http_requests_total\{[^}]*route="unmatched"[^}]*status="404"[^}]*\}',
+        text,
+        re.MULTILINE,
+    )
     assert "vaimanasoft_http_request_duration_seconds_bucket" in text
 
 
 def test_contract_routes__owned_routes__none_missing(server: str) -> None:
     # The shared tool compares API.md with the served document; other issues' routes may still be missing.
-    result = subprocess.run([sys.executable, CONTRACT_ROUTES_TOOL, server], capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, CONTRACT_ROUTES_TOOL, server],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode in (0, 1), result.stdout + result.stderr
     missing = set()
     for line in result.stdout.splitlines():

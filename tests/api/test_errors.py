@@ -63,7 +63,9 @@ async def test_request_id__each_request__a_new_id(client: Client) -> None:
 
 
 async def test_request_id__bad_request__present_with_error_body(client: Client) -> None:
-    r = await client.request("POST", "/auth/login", content=b"{oops", headers={"Content-Type": "application/json"})
+    r = await client.request(
+        "POST", "/auth/login", content=b"{oops", headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 400
     assert r.headers["X-Request-Id"]
     _assert_error_body(r)
@@ -85,7 +87,9 @@ async def test_request_id__unauthorized__present_with_error_body(client: Client)
 
 @pytest.mark.parametrize("path", ["/api/v4/no-such-route", "/api/v4/apps/1/nothing", "/nope", "/"])
 @pytest.mark.parametrize("method", ["GET", "POST"])
-async def test_unknown_route__any_method__404_json_with_request_id(server: str, method: str, path: str) -> None:
+async def test_unknown_route__any_method__404_json_with_request_id(
+    server: str, method: str, path: str
+) -> None:
     async with httpx.AsyncClient(base_url=server) as http:
         r = await http.request(method, path)
     assert r.status_code == 404
@@ -95,11 +99,17 @@ async def test_unknown_route__any_method__404_json_with_request_id(server: str, 
 
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
-    [("GET", "/auth/login", {"POST"}), ("DELETE", "/auth/me", {"GET"}), ("PATCH", "/apps", {"GET", "POST"}),
-     ("PATCH", "/apps/1", {"GET", "PUT", "DELETE"}), ("POST", "/health", {"GET"})],
+    [
+        ("GET", "/auth/login", {"POST"}),
+        ("DELETE", "/auth/me", {"GET"}),
+        ("PATCH", "/apps", {"GET", "POST"}),
+        ("PATCH", "/apps/1", {"GET", "PUT", "DELETE"}),
+        ("POST", "/health", {"GET"}),
+    ],
 )
-async def test_known_path__wrong_method__405_json_with_allow(client: Client, method: str, path: str,
-                                                            allowed: set[str]) -> None:
+async def test_known_path__wrong_method__405_json_with_allow(
+    client: Client, method: str, path: str, allowed: set[str]
+) -> None:
     r = await client.request(method, path)
     assert r.status_code == 405
     assert r.headers["X-Request-Id"]
@@ -115,8 +125,9 @@ async def test_body_over_1_mib__json_route__413_with_request_id_and_nothing_stor
     padding = "x" * (MIB + 1 - len('{"name":"","package_name":"com.acme.big"}'))
     content = json.dumps({"name": padding, "package_name": "com.acme.big"}, separators=(",", ":")).encode()
     assert len(content) == MIB + 1
-    r = await client.request("POST", "/apps", owner["token"], content=content,
-                             headers={"Content-Type": "application/json"})
+    r = await client.request(
+        "POST", "/apps", owner["token"], content=content, headers={"Content-Type": "application/json"}
+    )
     # Then 413 as JSON, and no app
     assert r.status_code == 413
     assert r.headers["X-Request-Id"]
@@ -133,8 +144,9 @@ async def test_body_over_1_mib__chunked_without_length__413(client: Client, data
             yield b"x" * 65536
         yield b'","package_name":"com.acme.big"}'
 
-    r = await client.request("POST", "/apps", owner["token"], content=chunks(),
-                             headers={"Content-Type": "application/json"})
+    r = await client.request(
+        "POST", "/apps", owner["token"], content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 413
     assert r.headers["X-Request-Id"]
     _assert_error_body(r)
@@ -146,8 +158,9 @@ async def test_body_just_under_1_mib__json_route__not_413(client: Client) -> Non
     owner = await client.register()
     content = json.dumps({"name": "x" * (MIB - 100), "package_name": "com.acme.big"}).encode()
     assert len(content) < MIB
-    r = await client.request("POST", "/apps", owner["token"], content=content,
-                             headers={"Content-Type": "application/json"})
+    r = await client.request(
+        "POST", "/apps", owner["token"], content=content, headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 400
     assert "name" in r.json()["details"]
 
@@ -161,7 +174,7 @@ async def test_request_id__valid_incoming__echoed(client: Client, incoming: str)
     assert error.headers["X-Request-Id"] == incoming
 
 
-@pytest.mark.parametrize("incoming", ["x" * 65, "has space", "semi;colon", "quote\"d", "", "tab\there"])
+@pytest.mark.parametrize("incoming", ["x" * 65, "has space", "semi;colon", 'quote"d', "", "tab\there"])
 async def test_request_id__invalid_incoming__replaced_by_a_fresh_id(client: Client, incoming: str) -> None:
     r = await client.request("GET", "/health", headers={"X-Request-Id": incoming})
     assert GENERATED_ID.match(r.headers["X-Request-Id"])
@@ -191,11 +204,17 @@ def _request(app: Sanic, path: str = "/api/v4/apps?token=secret-in-query") -> Re
 
 @pytest.mark.parametrize(
     "exception",
-    [RuntimeError("boom at /srv/app.py line 3"), ServerError("sanic internal detail"),
-     ConfigurationError("DATABASE_URL=postgres://user:pw@db/x is unusable"), ZeroDivisionError("division by zero")],
+    [
+        RuntimeError("boom at /srv/app.py line 3"),
+        ServerError("sanic internal detail"),
+        ConfigurationError("DATABASE_URL=postgres://user:pw@db/x is unusable"),
+        ZeroDivisionError("division by zero"),
+    ],
     ids=["RuntimeError", "SanicServerError", "Status500DomainError", "ZeroDivisionError"],
 )
-def test_error_handler__unexpected_exception__500_without_trace(bare_app: Sanic, exception: Exception) -> None:
+def test_error_handler__unexpected_exception__500_without_trace(
+    bare_app: Sanic, exception: Exception
+) -> None:
     # Given a request whose handler raised something unexpected
     request = _request(bare_app)
     # When the error handler answers it
@@ -210,7 +229,7 @@ def test_error_handler__unexpected_exception__500_without_trace(bare_app: Sanic,
     rid = response.headers["X-Request-Id"]
     assert body.get("details", {}) in ({}, {"request_id": rid})
     text = response.body.decode()
-    for leak in ("Traceback", type(exception).__name__, str(exception), "File \"", ".py"):
+    for leak in ("Traceback", type(exception).__name__, str(exception), 'File "', ".py"):
         assert leak not in text
     # and the failure is logged with the same request id
     errors = [e for e in logs if e.get("log_level") == "error"]
@@ -261,7 +280,9 @@ async def test_server_log__after_auth_and_app_traffic__json_lines_without_secret
         email = unique_email("logs")
         account = await client.register(email=email, password=password)
         secrets.append(account["token"])
-        wrong = await client.request("POST", "/auth/login", json={"email": email, "password": password + "-wrong"})
+        wrong = await client.request(
+            "POST", "/auth/login", json={"email": email, "password": password + "-wrong"}
+        )
         assert wrong.status_code == 401
         secrets.append(password + "-wrong")
         login = await client.request("POST", "/auth/login", json={"email": email, "password": password})
@@ -279,8 +300,12 @@ async def test_server_log__after_auth_and_app_traffic__json_lines_without_secret
         secrets.append(key.json()["api_key"])
         new_key = await client.request("POST", "/org/api-key/rotate", token)
         secrets.append(new_key.json()["api_key"])
-        bad_sdk = await client.request("POST", "/devices/register", headers={"X-SDK-Key": rotated.json()["sdk_key"]},
-                                       json={"device_id": "d1"})
+        bad_sdk = await client.request(
+            "POST",
+            "/devices/register",
+            headers={"X-SDK-Key": rotated.json()["sdk_key"]},
+            json={"device_id": "d1"},
+        )
         bad_token = await client.request("GET", "/auth/me", token[:-3] + "abc")
         assert bad_token.status_code == 401
         for response in (wrong, login, refreshed, me, rotated, key, new_key, bad_sdk, bad_token):
@@ -309,13 +334,22 @@ async def test_server_log__after_auth_and_app_traffic__json_lines_without_secret
     assert requests[wrong.headers["X-Request-Id"]]["status"] == 401
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("POST", "/alerts"), ("POST", "/dashboards"), ("POST", "/flags"), ("POST", "/segments"),
-    ("POST", "/experiments"), ("POST", "/analytics/funnel"), ("POST", "/analytics/paths"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/alerts"),
+        ("POST", "/dashboards"),
+        ("POST", "/flags"),
+        ("POST", "/segments"),
+        ("POST", "/experiments"),
+        ("POST", "/analytics/funnel"),
+        ("POST", "/analytics/paths"),
+    ],
+)
 @pytest.mark.parametrize("app_id", [2**31, 2**40, 0, -1])
-async def test_body_app_id_outside_the_key_range__400_naming_it_not_500(client: Client, method: str, path: str,
-                                                                       app_id: int) -> None:
+async def test_body_app_id_outside_the_key_range__400_naming_it_not_500(
+    client: Client, method: str, path: str, app_id: int
+) -> None:
     owner = await client.register()
     r = await client.request(method, path, owner["token"], json={"app_id": app_id})
     assert r.status_code == 400, r.text

@@ -21,18 +21,32 @@ from pipelines import stats
 from tests.support import Client, add_member, poll_job
 
 STATUSES = ("draft", "running", "paused", "completed")
-ALLOWED = {("draft", "running"), ("running", "paused"), ("paused", "running"), ("running", "completed"),
-           ("paused", "completed")}
+ALLOWED = {
+    ("draft", "running"),
+    ("running", "paused"),
+    ("paused", "running"),
+    ("running", "completed"),
+    ("paused", "completed"),
+}
 # how to reach each status from a new draft
-PATH_TO = {"draft": [], "running": ["running"], "paused": ["running", "paused"], "completed": ["running", "completed"]}
-TWO_VARIANTS = [{"key": "control", "name": "Control", "weight": 50}, {"key": "treatment", "name": "Green", "weight": 50}]
+PATH_TO = {
+    "draft": [],
+    "running": ["running"],
+    "paused": ["running", "paused"],
+    "completed": ["running", "completed"],
+}
+TWO_VARIANTS = [
+    {"key": "control", "name": "Control", "weight": 50},
+    {"key": "treatment", "name": "Green", "weight": 50},
+]
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
 
 
-async def _setup(client: Client, db: asyncpg.Connection | None = None
-                 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+async def _setup(
+    client: Client, db: asyncpg.Connection | None = None
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """An owner, their app and its SDK headers; with `db`, the org is made enterprise first (so the
     sdk and api tiers admit the many requests of a test; before any SDK request caches the plan)."""
     owner = await client.register()
@@ -43,17 +57,27 @@ async def _setup(client: Client, db: asyncpg.Connection | None = None
 
 
 async def _create(client: Client, token: str, app_id: int, **fields: Any) -> dict[str, Any]:
-    body = {"app_id": app_id, "name": "Checkout button", "variants": TWO_VARIANTS, "target_metric": "purchase",
-            **fields}
+    body = {
+        "app_id": app_id,
+        "name": "Checkout button",
+        "variants": TWO_VARIANTS,
+        "target_metric": "purchase",
+        **fields,
+    }
     r = await client.request("POST", "/experiments", token, json=body)
     assert r.status_code == 201, r.text
     return r.json()
 
 
-async def _status(client: Client, token: str, experiment: dict[str, Any], status: str, app_id: int | None = None
-                  ) -> Any:
-    return await client.request("PUT", f"/experiments/{experiment['id']}/status", token,
-                                json={"app_id": app_id or experiment["app_id"], "status": status})
+async def _status(
+    client: Client, token: str, experiment: dict[str, Any], status: str, app_id: int | None = None
+) -> Any:
+    return await client.request(
+        "PUT",
+        f"/experiments/{experiment['id']}/status",
+        token,
+        json={"app_id": app_id or experiment["app_id"], "status": status},
+    )
 
 
 async def _move(client: Client, token: str, experiment: dict[str, Any], *statuses: str) -> dict[str, Any]:
@@ -124,11 +148,13 @@ def _ids_by_variant(experiment: dict[str, Any], wanted: dict[str, int], prefix: 
 async def _expose(client: Client, sdk: dict[str, str], experiment: dict[str, Any], ids: list[str]) -> None:
     """Each device asks for its experiments (in chunks) and gets its computed variant."""
     for start in range(0, len(ids), 25):
-        chunk = ids[start:start + 25]
+        chunk = ids[start : start + 25]
         served = await asyncio.gather(*[_sdk(client, sdk, a) for a in chunk])
         for android_id, got in zip(chunk, served, strict=True):
             assert got[str(experiment["id"])] == {
-                "name": experiment["name"], "variant": _variant(experiment["id"], android_id, experiment["variants"])}
+                "name": experiment["name"],
+                "variant": _variant(experiment["id"], android_id, experiment["variants"]),
+            }
 
 
 async def _eventually(check: Any, timeout: float = 2.0) -> float:
@@ -149,7 +175,9 @@ def _iso(at: datetime) -> str:
 async def _exposures(db: asyncpg.Connection, experiment_id: int) -> list[asyncpg.Record]:
     return await db.fetch(
         "SELECT x.*, d.android_id FROM experiment_exposures x JOIN devices d ON d.id = x.device_id "
-        "WHERE x.experiment_id = $1 ORDER BY x.id", experiment_id)
+        "WHERE x.experiment_id = $1 ORDER BY x.id",
+        experiment_id,
+    )
 
 
 def _wilson_scipy(x: int, n: int) -> tuple[float, float]:
@@ -178,18 +206,49 @@ async def test_experiments__create_list_get_update_delete__round_trip(client: Cl
     owner, app, _ = await _setup(client)
     token = owner["token"]
     # When they create an experiment
-    variants = [{"key": "control", "name": "Blue", "weight": 50}, {"key": "green", "name": "Green", "weight": 50}]
-    r = await client.request("POST", "/experiments", token, json={
-        "app_id": app["id"], "name": "CTA colour", "description": "Blue vs green", "variants": variants,
-        "target_metric": "purchase"})
+    variants = [
+        {"key": "control", "name": "Blue", "weight": 50},
+        {"key": "green", "name": "Green", "weight": 50},
+    ]
+    r = await client.request(
+        "POST",
+        "/experiments",
+        token,
+        json={
+            "app_id": app["id"],
+            "name": "CTA colour",
+            "description": "Blue vs green",
+            "variants": variants,
+            "target_metric": "purchase",
+        },
+    )
     # Then it is a draft with no assignments
     assert r.status_code == 201, r.text
     created = r.json()
-    assert {k: created[k] for k in ("app_id", "name", "description", "variants", "target_metric", "status",
-                                    "assignments", "started_at", "ended_at")} == {
-        "app_id": app["id"], "name": "CTA colour", "description": "Blue vs green", "variants": variants,
-        "target_metric": "purchase", "status": "draft", "assignments": {"control": 0, "green": 0},
-        "started_at": None, "ended_at": None}
+    assert {
+        k: created[k]
+        for k in (
+            "app_id",
+            "name",
+            "description",
+            "variants",
+            "target_metric",
+            "status",
+            "assignments",
+            "started_at",
+            "ended_at",
+        )
+    } == {
+        "app_id": app["id"],
+        "name": "CTA colour",
+        "description": "Blue vs green",
+        "variants": variants,
+        "target_metric": "purchase",
+        "status": "draft",
+        "assignments": {"control": 0, "green": 0},
+        "started_at": None,
+        "ended_at": None,
+    }
     assert created["created_at"].endswith("Z") and created["updated_at"].endswith("Z")
     second = await _create(client, token, app["id"], name="Paywall copy")
     # and the list of the app and GET of one answer it
@@ -199,12 +258,20 @@ async def test_experiments__create_list_get_update_delete__round_trip(client: Cl
     r = await client.request("GET", "/experiments", token)
     assert r.status_code == 400, r.text  # app_id is required
     # When it is renamed and described
-    r = await client.request("PUT", f"/experiments/{created['id']}", token,
-                             json={"name": "CTA colour v2", "description": "Blue vs green, again"})
+    r = await client.request(
+        "PUT",
+        f"/experiments/{created['id']}",
+        token,
+        json={"name": "CTA colour v2", "description": "Blue vs green, again"},
+    )
     # Then the change is stored, nothing else moved
     assert r.status_code == 200, r.text
     assert (r.json()["name"], r.json()["description"], r.json()["variants"], r.json()["status"]) == (
-        "CTA colour v2", "Blue vs green, again", variants, "draft")
+        "CTA colour v2",
+        "Blue vs green, again",
+        variants,
+        "draft",
+    )
     assert (await _get(client, token, created["id"]))["name"] == "CTA colour v2"
     # When it is deleted
     r = await client.request("DELETE", f"/experiments/{created['id']}", token)
@@ -215,33 +282,42 @@ async def test_experiments__create_list_get_update_delete__round_trip(client: Cl
     assert [e["id"] for e in await _list(client, token, app["id"])] == [second["id"]]
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"variants": [{"key": "only", "weight": 100}]}, "variants"),
-    ({"variants": []}, "variants"),
-    ({"variants": [{"key": "a", "weight": 50}, {"key": "a", "weight": 50}]}, "variants"),
-    ({"variants": [{"key": "a", "weight": 0}, {"key": "b", "weight": 0}]}, "variants"),
-    ({"variants": [{"key": "a", "weight": -1}, {"key": "b", "weight": 50}]}, "variants"),
-    ({"variants": [{"key": "a", "weight": 1.5}, {"key": "b", "weight": 50}]}, "variants"),
-    ({"variants": [{"key": "a", "weight": "50"}, {"key": "b", "weight": 50}]}, "variants"),
-    ({"variants": [{"key": "a"}, {"key": "b", "weight": 50}]}, "variants"),
-    ({"variants": [{"key": "Control", "weight": 50}, {"key": "b", "weight": 50}]}, "variants"),
-    ({"variants": [{"key": "has space", "weight": 50}, {"key": "b", "weight": 50}]}, "variants"),
-    ({"variants": [{"key": "", "weight": 50}, {"key": "b", "weight": 50}]}, "variants"),
-    ({"variants": "control,treatment"}, "variants"),
-    ({"target_metric": None}, "target_metric"),
-    ({"target_metric": ""}, "target_metric"),
-    ({"target_metric": "Purchase"}, "target_metric"),
-    ({"target_metric": "made purchase"}, "target_metric"),
-    ({"target_metric": "x" * 65}, "target_metric"),
-    ({"target_metric": 7}, "target_metric"),
-    ({"name": None}, "name"),
-    ({"name": ""}, "name"),
-])
-async def test_experiments__invalid_create__400_nothing_stored(client: Client, db: asyncpg.Connection,
-                                                                body: dict[str, Any], field: str) -> None:
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"variants": [{"key": "only", "weight": 100}]}, "variants"),
+        ({"variants": []}, "variants"),
+        ({"variants": [{"key": "a", "weight": 50}, {"key": "a", "weight": 50}]}, "variants"),
+        ({"variants": [{"key": "a", "weight": 0}, {"key": "b", "weight": 0}]}, "variants"),
+        ({"variants": [{"key": "a", "weight": -1}, {"key": "b", "weight": 50}]}, "variants"),
+        ({"variants": [{"key": "a", "weight": 1.5}, {"key": "b", "weight": 50}]}, "variants"),
+        ({"variants": [{"key": "a", "weight": "50"}, {"key": "b", "weight": 50}]}, "variants"),
+        ({"variants": [{"key": "a"}, {"key": "b", "weight": 50}]}, "variants"),
+        ({"variants": [{"key": "Control", "weight": 50}, {"key": "b", "weight": 50}]}, "variants"),
+        ({"variants": [{"key": "has space", "weight": 50}, {"key": "b", "weight": 50}]}, "variants"),
+        ({"variants": [{"key": "", "weight": 50}, {"key": "b", "weight": 50}]}, "variants"),
+        ({"variants": "control,treatment"}, "variants"),
+        ({"target_metric": None}, "target_metric"),
+        ({"target_metric": ""}, "target_metric"),
+        ({"target_metric": "Purchase"}, "target_metric"),
+        ({"target_metric": "made purchase"}, "target_metric"),
+        ({"target_metric": "x" * 65}, "target_metric"),
+        ({"target_metric": 7}, "target_metric"),
+        ({"name": None}, "name"),
+        ({"name": ""}, "name"),
+    ],
+)
+async def test_experiments__invalid_create__400_nothing_stored(
+    client: Client, db: asyncpg.Connection, body: dict[str, Any], field: str
+) -> None:
     # Given an app
     owner, app, _ = await _setup(client)
-    full = {"app_id": app["id"], "name": "Checkout button", "variants": TWO_VARIANTS, "target_metric": "purchase"}
+    full = {
+        "app_id": app["id"],
+        "name": "Checkout button",
+        "variants": TWO_VARIANTS,
+        "target_metric": "purchase",
+    }
     # When an experiment is created with one field wrong (None: the field left out)
     body = {**full, **body}
     body = {k: v for k, v in body.items() if v is not None}
@@ -252,12 +328,16 @@ async def test_experiments__invalid_create__400_nothing_stored(client: Client, d
     assert await db.fetchval("SELECT count(*) FROM experiments WHERE app_id = $1", app["id"]) == 0
 
 
-async def test_experiments__unknown_app__404_and_missing_app_id__400(client: Client, db: asyncpg.Connection) -> None:
+async def test_experiments__unknown_app__404_and_missing_app_id__400(
+    client: Client, db: asyncpg.Connection
+) -> None:
     # Given an owner with an app
     owner, app, _ = await _setup(client)
     body = {"name": "Checkout button", "variants": TWO_VARIANTS, "target_metric": "purchase"}
     # When an experiment names an app that does not exist, or none
-    r = await client.request("POST", "/experiments", owner["token"], json={**body, "app_id": app["id"] + 10_000})
+    r = await client.request(
+        "POST", "/experiments", owner["token"], json={**body, "app_id": app["id"] + 10_000}
+    )
     assert r.status_code == 404, r.text
     r = await client.request("POST", "/experiments", owner["token"], json=body)
     assert r.status_code == 400, r.text
@@ -273,25 +353,41 @@ async def test_experiments__update_variants_while_draft_only__400_once_started(c
     token = owner["token"]
     experiment = await _create(client, token, app["id"])
     url = f"/experiments/{experiment['id']}"
-    three = [{"key": "a", "name": None, "weight": 1}, {"key": "b", "name": None, "weight": 1},
-             {"key": "c", "name": None, "weight": 2}]
+    three = [
+        {"key": "a", "name": None, "weight": 1},
+        {"key": "b", "name": None, "weight": 1},
+        {"key": "c", "name": None, "weight": 2},
+    ]
     # When its variants and metric change while it is a draft: accepted
     r = await client.request("PUT", url, token, json={"variants": three, "target_metric": "signup"})
     assert r.status_code == 200, r.text
     assert (r.json()["variants"], r.json()["target_metric"], r.json()["assignments"]) == (
-        three, "signup", {"a": 0, "b": 0, "c": 0})
+        three,
+        "signup",
+        {"a": 0, "b": 0, "c": 0},
+    )
     # but invalid variants or metric are 400 and change nothing
-    for body in ({"variants": three[:1]}, {"variants": [three[0], three[0]]},
-                 {"variants": [{**v, "weight": 0} for v in three]}, {"target_metric": "Bad Metric"},
-                 {"name": ""}, {"name": None}, {"variants": None}, {"target_metric": None}):
+    for body in (
+        {"variants": three[:1]},
+        {"variants": [three[0], three[0]]},
+        {"variants": [{**v, "weight": 0} for v in three]},
+        {"target_metric": "Bad Metric"},
+        {"name": ""},
+        {"name": None},
+        {"variants": None},
+        {"target_metric": None},
+    ):
         r = await client.request("PUT", url, token, json=body)
         assert r.status_code == 400, (body, r.text)
     assert (await _get(client, token, experiment["id"]))["variants"] == three
     # When it has started
     await _move(client, token, experiment, "running")
     # Then variants and target_metric are frozen (400, unchanged); name and description still change
-    for body in ({"variants": TWO_VARIANTS}, {"target_metric": "purchase"},
-                 {"name": "Renamed", "target_metric": "purchase"}):
+    for body in (
+        {"variants": TWO_VARIANTS},
+        {"target_metric": "purchase"},
+        {"name": "Renamed", "target_metric": "purchase"},
+    ):
         r = await client.request("PUT", url, token, json=body)
         assert r.status_code == 400, (body, r.text)
     now = await _get(client, token, experiment["id"])
@@ -310,8 +406,9 @@ async def test_experiments__update_variants_while_draft_only__400_once_started(c
 
 
 @pytest.mark.parametrize("start", STATUSES)
-async def test_experiments__status_transitions__only_the_allowed_moves(client: Client, db: asyncpg.Connection,
-                                                                       start: str) -> None:
+async def test_experiments__status_transitions__only_the_allowed_moves(
+    client: Client, db: asyncpg.Connection, start: str
+) -> None:
     # Given one experiment in `start` for every target status
     owner, app, _ = await _setup(client, db)
     token = owner["token"]
@@ -345,8 +442,12 @@ async def test_experiments__status_body__app_id_required_and_of_the_experiment(
     other_app = await stranger.create_app(other["token"])
     url = f"/experiments/{experiment['id']}/status"
     # When the status body misses app_id or status, or has an unknown status: 400
-    for body in ({"status": "running"}, {"app_id": app["id"]}, {"app_id": app["id"], "status": "archived"},
-                 {"app_id": str(app["id"]), "status": "running"}):
+    for body in (
+        {"status": "running"},
+        {"app_id": app["id"]},
+        {"app_id": app["id"], "status": "archived"},
+        {"app_id": str(app["id"]), "status": "running"},
+    ):
         r = await client.request("PUT", url, token, json=body)
         assert r.status_code == 400, (body, r.text)
     # When it names another app, even of the own org: 404
@@ -354,10 +455,13 @@ async def test_experiments__status_body__app_id_required_and_of_the_experiment(
         r = await client.request("PUT", url, token, json={"app_id": app_id, "status": "running"})
         assert r.status_code == 404, (app_id, r.text)
     # and so does an update or delete addressed through another app
-    r = await client.request("PUT", f"/experiments/{experiment['id']}", token,
-                             json={"app_id": sibling["id"], "name": "moved"})
+    r = await client.request(
+        "PUT", f"/experiments/{experiment['id']}", token, json={"app_id": sibling["id"], "name": "moved"}
+    )
     assert r.status_code == 404, r.text
-    r = await client.request("DELETE", f"/experiments/{experiment['id']}", token, params={"app_id": sibling["id"]})
+    r = await client.request(
+        "DELETE", f"/experiments/{experiment['id']}", token, params={"app_id": sibling["id"]}
+    )
     assert r.status_code == 404, r.text
     # Then the experiment is still a draft; with its own app it starts
     assert (await _get(client, token, experiment["id"]))["status"] == "draft"
@@ -373,13 +477,19 @@ async def test_sdk_experiments__running_only__deterministic_variants__devices_an
     # Given a running experiment with uneven weights, another running one, and one in every other status
     owner, app, sdk = await _setup(client, db)
     token = owner["token"]
-    uneven = [{"key": "a", "name": "A", "weight": 50}, {"key": "b", "name": "B", "weight": 30},
-              {"key": "c", "name": "C", "weight": 20}]
-    main = await _move(client, token, await _create(client, token, app["id"], name="Uneven", variants=uneven),
-                       "running")
+    uneven = [
+        {"key": "a", "name": "A", "weight": 50},
+        {"key": "b", "name": "B", "weight": 30},
+        {"key": "c", "name": "C", "weight": 20},
+    ]
+    main = await _move(
+        client, token, await _create(client, token, app["id"], name="Uneven", variants=uneven), "running"
+    )
     second = await _move(client, token, await _create(client, token, app["id"], name="Even"), "running")
     await _create(client, token, app["id"], name="Draft")
-    paused = await _move(client, token, await _create(client, token, app["id"], name="Paused"), "running", "paused")
+    paused = await _move(
+        client, token, await _create(client, token, app["id"], name="Paused"), "running", "paused"
+    )
     await _move(client, token, await _create(client, token, app["id"], name="Done"), "running", "completed")
     ids = [f"device-{n}" for n in range(50)]
     # When 50 unknown devices ask for their experiments
@@ -400,7 +510,8 @@ async def test_sdk_experiments__running_only__deterministic_variants__devices_an
     # and one exposure per device and running experiment was recorded, with the served variant
     exposures = await _exposures(db, main["id"])
     assert sorted((x["android_id"], x["variant"]) for x in exposures) == sorted(
-        (a, _variant(main["id"], a, uneven)) for a in ids)
+        (a, _variant(main["id"], a, uneven)) for a in ids
+    )
     assert len(await _exposures(db, second["id"])) == 50
     assert await db.fetchval("SELECT count(*) FROM experiment_exposures") == 100
     # and the assignments counts of the list and of GET reflect the exposures
@@ -416,19 +527,27 @@ async def test_sdk_experiments__concurrent_first_requests__one_device_one_exposu
 ) -> None:
     # Given a running experiment
     owner, app, sdk = await _setup(client, db)
-    experiment = await _move(client, owner["token"], await _create(client, owner["token"], app["id"]), "running")
+    experiment = await _move(
+        client, owner["token"], await _create(client, owner["token"], app["id"]), "running"
+    )
     # When an unknown device asks 20 times at once
     served = await asyncio.gather(*[_sdk(client, sdk, "racer") for _ in range(20)])
     # Then every answer is the same variant
     variant = _variant(experiment["id"], "racer", TWO_VARIANTS)
     assert all(s == {str(experiment["id"]): {"name": "Checkout button", "variant": variant}} for s in served)
     # and one device and exactly one exposure row exist
-    assert await db.fetchval("SELECT count(*) FROM devices WHERE app_id = $1 AND android_id = 'racer'",
-                             app["id"]) == 1
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM devices WHERE app_id = $1 AND android_id = 'racer'", app["id"]
+        )
+        == 1
+    )
     exposures = await _exposures(db, experiment["id"])
     assert [(x["android_id"], x["variant"]) for x in exposures] == [("racer", variant)]
     assert (await _get(client, owner["token"], experiment["id"]))["assignments"] == {
-        "control": int(variant == "control"), "treatment": int(variant == "treatment")}
+        "control": int(variant == "control"),
+        "treatment": int(variant == "treatment"),
+    }
 
 
 async def test_sdk_experiments__pause_stops_serving__resume_keeps_the_variant(
@@ -440,8 +559,9 @@ async def test_sdk_experiments__pause_stops_serving__resume_keeps_the_variant(
     experiment = await _move(client, token, await _create(client, token, app["id"]), "running")
     key = str(experiment["id"])
     first = await _sdk(client, sdk, "old-device")
-    assert first == {key: {"name": "Checkout button", "variant": _variant(experiment["id"], "old-device",
-                                                                          TWO_VARIANTS)}}
+    assert first == {
+        key: {"name": "Checkout button", "variant": _variant(experiment["id"], "old-device", TWO_VARIANTS)}
+    }
     [exposure] = await _exposures(db, experiment["id"])
     # When it is paused
     await _move(client, token, experiment, "paused")
@@ -469,20 +589,28 @@ async def test_sdk_experiments__pause_stops_serving__resume_keeps_the_variant(
     assert [dict(x) for x in exposures] == [dict(exposure)]
     assert (await _get(client, token, experiment["id"]))["assignments"][exposure["variant"]] == 1
     # and a device that asked while it was paused is exposed now
-    assert (await _sdk(client, sdk, "new-0"))[key]["variant"] == _variant(experiment["id"], "new-0", TWO_VARIANTS)
+    assert (await _sdk(client, sdk, "new-0"))[key]["variant"] == _variant(
+        experiment["id"], "new-0", TWO_VARIANTS
+    )
     assert len(await _exposures(db, experiment["id"])) == 2
     # When it is completed, it is not served any more
     await _move(client, token, experiment, "completed")
     await _eventually(not_served)
 
 
-async def test_sdk_experiments__rename_reaches_the_sdk__bad_requests(client: Client, db: asyncpg.Connection) -> None:
+async def test_sdk_experiments__rename_reaches_the_sdk__bad_requests(
+    client: Client, db: asyncpg.Connection
+) -> None:
     # Given a running experiment the SDK has seen (the API caches it)
     owner, app, sdk = await _setup(client, db)
-    experiment = await _move(client, owner["token"], await _create(client, owner["token"], app["id"]), "running")
+    experiment = await _move(
+        client, owner["token"], await _create(client, owner["token"], app["id"]), "running"
+    )
     assert (await _sdk(client, sdk, "d-1"))[str(experiment["id"])]["name"] == "Checkout button"
     # When it is renamed
-    r = await client.request("PUT", f"/experiments/{experiment['id']}", owner["token"], json={"name": "Renamed"})
+    r = await client.request(
+        "PUT", f"/experiments/{experiment['id']}", owner["token"], json={"name": "Renamed"}
+    )
     assert r.status_code == 200, r.text
 
     async def renamed() -> bool:
@@ -494,8 +622,9 @@ async def test_sdk_experiments__rename_reaches_the_sdk__bad_requests(client: Cli
     for params in ({}, {"android_id": ""}, {"android_id": "has space"}, {"android_id": "x" * 129}):
         r = await client.request("GET", "/sdk/experiments", headers=sdk, params=params)
         assert r.status_code == 400, params
-    r = await client.request("GET", "/sdk/experiments", headers={"X-SDK-Key": "sk_0000000000000000"},
-                             params={"android_id": "a"})
+    r = await client.request(
+        "GET", "/sdk/experiments", headers={"X-SDK-Key": "sk_0000000000000000"}, params={"android_id": "a"}
+    )
     assert r.status_code == 401
     r = await client.request("GET", "/sdk/experiments", params={"android_id": "a"})
     assert r.status_code == 401
@@ -511,36 +640,55 @@ async def test_results__crafted_data__counts_and_statistics_match_scipy(
     # Given a running experiment 50/30/20 with 52/29/19 devices exposed through the SDK
     owner, app, sdk = await _setup(client, db)
     token = owner["token"]
-    variants = [{"key": "control", "name": "Control", "weight": 50}, {"key": "b", "name": "B", "weight": 30},
-                {"key": "c", "name": "C", "weight": 20}]
-    experiment = await _move(client, token, await _create(client, token, app["id"], variants=variants,
-                                                          target_metric="level_complete"), "running")
+    variants = [
+        {"key": "control", "name": "Control", "weight": 50},
+        {"key": "b", "name": "B", "weight": 30},
+        {"key": "c", "name": "C", "weight": 20},
+    ]
+    experiment = await _move(
+        client,
+        token,
+        await _create(client, token, app["id"], variants=variants, target_metric="level_complete"),
+        "running",
+    )
     exposed = {"control": 52, "b": 29, "c": 19}
     converted = {"control": 10, "b": 9, "c": 2}
     ids = _ids_by_variant(experiment, exposed, "res")
     await _expose(client, sdk, experiment, [a for key in ids for a in ids[key]])
     # and conversions (the target metric after exposure) by the first devices of each variant
-    events = [{"android_id": ids[key][i], "event_type": "level_complete"}
-              for key in ids for i in range(converted[key])]
+    events = [
+        {"android_id": ids[key][i], "event_type": "level_complete"}
+        for key in ids
+        for i in range(converted[key])
+    ]
     # and a second conversion by a converted device (counts once)
     events.append({"android_id": ids["b"][0], "event_type": "level_complete"})
     # and the target metric BEFORE exposure by a control device and a c device that do not convert after
     an_hour_ago = _iso(datetime.now(UTC) - timedelta(hours=1))
-    events += [{"android_id": ids["control"][-1], "event_type": "level_complete", "created_at": an_hour_ago},
-               {"android_id": ids["c"][-1], "event_type": "level_complete", "created_at": an_hour_ago}]
+    events += [
+        {"android_id": ids["control"][-1], "event_type": "level_complete", "created_at": an_hour_ago},
+        {"android_id": ids["c"][-1], "event_type": "level_complete", "created_at": an_hour_ago},
+    ]
     # and other event types by non-converting devices, and the metric by a device never exposed
-    events += [{"android_id": ids["control"][-2], "event_type": "session_start"},
-               {"android_id": ids["c"][-2], "event_type": "level_start"},
-               {"android_id": "never-exposed", "event_type": "level_complete"}]
+    events += [
+        {"android_id": ids["control"][-2], "event_type": "session_start"},
+        {"android_id": ids["c"][-2], "event_type": "level_start"},
+        {"android_id": "never-exposed", "event_type": "level_complete"},
+    ]
     assert len(events) <= 50
     await _send_batch(client, sdk, token, events)
     # When the results are asked for
     results = await _results(client, token, experiment["id"])
     # Then the counts are exact
     assert (results["experiment_id"], results["control"], results["status"], results["target_metric"]) == (
-        experiment["id"], "control", "running", "level_complete")
+        experiment["id"],
+        "control",
+        "running",
+        "level_complete",
+    )
     assert [(v["key"], v["exposed"], v["converted"]) for v in results["variants"]] == [
-        (key, exposed[key], converted[key]) for key in ("control", "b", "c")]
+        (key, exposed[key], converted[key]) for key in ("control", "b", "c")
+    ]
     # and every statistic equals an independent computation
     n_c, x_c = exposed["control"], converted["control"]
     for row in results["variants"]:
@@ -562,16 +710,25 @@ async def test_results__crafted_data__counts_and_statistics_match_scipy(
     assert by_key["c"]["lift"] < 0 and by_key["c"]["prob_beat_control"] < 0.5
     # and the sample ratio matches the 50/30/20 split: chi-square p-value as scipy's, no warning
     total = sum(exposed.values())
-    srm = sps.chisquare([exposed[k] for k in ("control", "b", "c")],
-                        [total * w / 100 for w in (50, 30, 20)]).pvalue
+    srm = sps.chisquare(
+        [exposed[k] for k in ("control", "b", "c")], [total * w / 100 for w in (50, 30, 20)]
+    ).pvalue
     assert results["srm_p_value"] == pytest.approx(srm, rel=1e-9)
     assert results["srm_p_value"] > 0.5 and results["srm_warning"] is False
     # and the pre-exposure events were stored (they exist, they just do not count)
-    assert await db.fetchval("SELECT count(*) FROM events WHERE app_id = $1 AND event_type = 'level_complete' "
-                             "AND created_at < now() - interval '30 minutes'", app["id"]) == 2
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM events WHERE app_id = $1 AND event_type = 'level_complete' "
+            "AND created_at < now() - interval '30 minutes'",
+            app["id"],
+        )
+        == 2
+    )
 
 
-async def test_results__unbalanced_split__srm_warning__no_conversions(client: Client, db: asyncpg.Connection) -> None:
+async def test_results__unbalanced_split__srm_warning__no_conversions(
+    client: Client, db: asyncpg.Connection
+) -> None:
     # Given a running 50/50 experiment nobody has been exposed to
     owner, app, sdk = await _setup(client, db)
     token = owner["token"]
@@ -579,8 +736,19 @@ async def test_results__unbalanced_split__srm_warning__no_conversions(client: Cl
     # Then its results are empty, without statistics
     empty = await _results(client, token, experiment["id"])
     assert empty["variants"] == [
-        {"key": key, "exposed": 0, "converted": 0, "rate": None, "ci_low": None, "ci_high": None, "lift": None,
-         "p_value": None, "prob_beat_control": None} for key in ("control", "treatment")]
+        {
+            "key": key,
+            "exposed": 0,
+            "converted": 0,
+            "rate": None,
+            "ci_low": None,
+            "ci_high": None,
+            "lift": None,
+            "p_value": None,
+            "prob_beat_control": None,
+        }
+        for key in ("control", "treatment")
+    ]
     assert (empty["srm_p_value"], empty["srm_warning"]) == (None, False)
     # When 60 control devices and 15 treatment devices are exposed (chosen by their computed variant)
     ids = _ids_by_variant(experiment, {"control": 60, "treatment": 15}, "srm")
@@ -609,7 +777,9 @@ async def test_results__unbalanced_split__srm_warning__no_conversions(client: Cl
 async def test_experiments__other_org__404_everywhere(client: Client, stranger: Client) -> None:
     # Given an experiment of one org, and another org with its own app
     owner, app, sdk = await _setup(client)
-    experiment = await _move(client, owner["token"], await _create(client, owner["token"], app["id"]), "running")
+    experiment = await _move(
+        client, owner["token"], await _create(client, owner["token"], app["id"]), "running"
+    )
     other, other_app, other_sdk = await _setup(stranger)
     other_token = other["token"]
     url = f"/experiments/{experiment['id']}"
@@ -624,8 +794,18 @@ async def test_experiments__other_org__404_everywhere(client: Client, stranger: 
         ("DELETE", url, {"params": {"app_id": other_app["id"]}}),
         ("GET", f"{url}/results", {}),
         ("GET", "/experiments", {"params": {"app_id": app["id"]}}),
-        ("POST", "/experiments", {"json": {"app_id": app["id"], "name": "x", "variants": TWO_VARIANTS,
-                                           "target_metric": "purchase"}}),
+        (
+            "POST",
+            "/experiments",
+            {
+                "json": {
+                    "app_id": app["id"],
+                    "name": "x",
+                    "variants": TWO_VARIANTS,
+                    "target_metric": "purchase",
+                }
+            },
+        ),
     ]:
         r = await stranger.request(method, path, other_token, **kwargs)
         assert r.status_code == 404, (method, path, kwargs, r.text)
@@ -652,8 +832,11 @@ async def test_experiments__viewer_reads__admin_writes(client: Client, database_
         assert r.status_code == 200, (path, r.text)
     # but every write is 403 and changes nothing
     for method, path, body in [
-        ("POST", "/experiments", {"app_id": app["id"], "name": "x", "variants": TWO_VARIANTS,
-                                  "target_metric": "purchase"}),
+        (
+            "POST",
+            "/experiments",
+            {"app_id": app["id"], "name": "x", "variants": TWO_VARIANTS, "target_metric": "purchase"},
+        ),
         ("PUT", url, {"name": "viewer's"}),
         ("PUT", f"{url}/status", {"app_id": app["id"], "status": "running"}),
         ("DELETE", url, None),
@@ -683,8 +866,12 @@ async def test_experiments__activity_log__create_status_delete(client: Client) -
     assert r.status_code == 200, r.text
     entries = r.json()["entries"]
     # Then each step is there, newest first, with its details
-    assert [e["action"] for e in entries] == ["experiment.delete", "experiment.status", "experiment.status",
-                                              "experiment.create"]
+    assert [e["action"] for e in entries] == [
+        "experiment.delete",
+        "experiment.status",
+        "experiment.status",
+        "experiment.create",
+    ]
     assert {e["resource_id"] for e in entries} == {str(experiment["id"])}
     assert {e["user_id"] for e in entries} == {owner["user"]["id"]}
     assert entries[3]["details"]["after"]["name"] == "Checkout button"
@@ -702,7 +889,9 @@ async def test_erase_device__removes_its_exposures(client: Client, db: asyncpg.C
     experiment = await _move(client, token, await _create(client, token, app["id"]), "running")
     await _sdk(client, sdk, "erase-me")
     await _sdk(client, sdk, "keep-me")
-    gone = await db.fetchval("SELECT id FROM devices WHERE app_id = $1 AND android_id = 'erase-me'", app["id"])
+    gone = await db.fetchval(
+        "SELECT id FROM devices WHERE app_id = $1 AND android_id = 'erase-me'", app["id"]
+    )
     # When the owner erases one
     r = await client.request("DELETE", f"/dashboard/devices/{gone}", token)
     # Then the receipt counts its exposure, and only its exposure is gone
@@ -713,6 +902,8 @@ async def test_erase_device__removes_its_exposures(client: Client, db: asyncpg.C
     assert sum(v["exposed"] for v in (await _results(client, token, experiment["id"]))["variants"]) == 1
     # and the same android_id later is a new device, exposed anew
     await _sdk(client, sdk, "erase-me")
-    again = await db.fetchval("SELECT id FROM devices WHERE app_id = $1 AND android_id = 'erase-me'", app["id"])
+    again = await db.fetchval(
+        "SELECT id FROM devices WHERE app_id = $1 AND android_id = 'erase-me'", app["id"]
+    )
     assert again != gone
     assert sorted(x["android_id"] for x in await _exposures(db, experiment["id"])) == ["erase-me", "keep-me"]

@@ -21,8 +21,19 @@ import pytest
 from core.clock import iso
 from tests.support import Client, Platform, Proc, add_member
 
-DEVICE_COLUMNS = ["id", "android_id", "brand", "model", "android_version", "app_version", "country",
-                  "install_type", "user_segment", "created_at", "last_seen_at"]
+DEVICE_COLUMNS = [
+    "id",
+    "android_id",
+    "brand",
+    "model",
+    "android_version",
+    "app_version",
+    "country",
+    "install_type",
+    "user_segment",
+    "created_at",
+    "last_seen_at",
+]
 EVENT_COLUMNS = ["id", "android_id", "event_type", "event_data", "created_at", "received_at"]
 AWKWARD_DATA = {
     "note": 'comma, "quotes" and\nnewlines\r\nhere',
@@ -39,18 +50,33 @@ async def _setup(client: Client) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 async def _register_device(client: Client, app: dict[str, Any], android_id: str, **fields: Any) -> int:
-    r = await client.request("POST", "/devices/register", headers={"X-SDK-Key": app["sdk_key"]},
-                             json={"android_id": android_id, **fields})
+    r = await client.request(
+        "POST",
+        "/devices/register",
+        headers={"X-SDK-Key": app["sdk_key"]},
+        json={"android_id": android_id, **fields},
+    )
     assert r.status_code == 200, r.text
     return r.json()["device"]["id"]
 
 
-async def _insert_event(db: asyncpg.Connection, app_id: int, device_id: int, event_type: str,
-                        data: dict[str, Any], created_at: datetime) -> int:
+async def _insert_event(
+    db: asyncpg.Connection,
+    app_id: int,
+    device_id: int,
+    event_type: str,
+    data: dict[str, Any],
+    created_at: datetime,
+) -> int:
     return await db.fetchval(
         "INSERT INTO events (app_id, device_id, event_type, event_data, created_at, received_at, event_id) "
         "VALUES ($1, $2, $3, $4::jsonb, $5, $5::timestamptz + interval '2 seconds', $6) RETURNING id",
-        app_id, device_id, event_type, json.dumps(data), created_at, uuid.uuid4(),
+        app_id,
+        device_id,
+        event_type,
+        json.dumps(data),
+        created_at,
+        uuid.uuid4(),
     )
 
 
@@ -72,8 +98,17 @@ async def test_export_devices__devices_of_the_app__header_then_one_row_each_roun
 ) -> None:
     # Given an app with a fully described device, a sparse one (nulls), and a device of another app
     owner, app = await _setup(client)
-    full = await _register_device(client, app, "dev-full", brand="Acme, Inc.", model='Phone "Pro"\nMax',
-                                  android_version="14", app_version="2.4.1", country="de", install_type="store")
+    full = await _register_device(
+        client,
+        app,
+        "dev-full",
+        brand="Acme, Inc.",
+        model='Phone "Pro"\nMax',
+        android_version="14",
+        app_version="2.4.1",
+        country="de",
+        install_type="store",
+    )
     sparse = await _register_device(client, app, "dev-sparse")
     other_app = await client.create_app((await client.register())["token"])
     await _register_device(client, other_app, "dev-elsewhere")
@@ -83,10 +118,32 @@ async def test_export_devices__devices_of_the_app__header_then_one_row_each_roun
     # Then the header comes first, then one row per device of the app, by id, values as stored
     assert rows[0] == DEVICE_COLUMNS
     assert rows[1:] == [
-        [str(full), "dev-full", "Acme, Inc.", 'Phone "Pro"\nMax', "14", "2.4.1", "DE", "store",
-         stored[full]["user_segment"], iso(stored[full]["created_at"]), iso(stored[full]["last_seen_at"])],
-        [str(sparse), "dev-sparse", "", "", "", "", "", "", stored[sparse]["user_segment"],
-         iso(stored[sparse]["created_at"]), iso(stored[sparse]["last_seen_at"])],
+        [
+            str(full),
+            "dev-full",
+            "Acme, Inc.",
+            'Phone "Pro"\nMax',
+            "14",
+            "2.4.1",
+            "DE",
+            "store",
+            stored[full]["user_segment"],
+            iso(stored[full]["created_at"]),
+            iso(stored[full]["last_seen_at"]),
+        ],
+        [
+            str(sparse),
+            "dev-sparse",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            stored[sparse]["user_segment"],
+            iso(stored[sparse]["created_at"]),
+            iso(stored[sparse]["last_seen_at"]),
+        ],
     ]
     assert rows[1][9].endswith("Z") and datetime.fromisoformat(rows[1][9]).tzinfo == UTC
 
@@ -109,8 +166,10 @@ async def test_export_events__last_30_days__awkward_event_data_round_trips_throu
     rows = _rows(await _export(client, "events", owner["token"], app["id"]))
     # Then the header comes first, then the app's events of the last 30 days by id, values intact
     assert rows[0] == EVENT_COLUMNS
-    assert [row[:3] for row in rows[1:]] == [[str(awkward), "dev-1", "purchase"],
-                                            [str(plain), "dev-1", "session_start"]]
+    assert [row[:3] for row in rows[1:]] == [
+        [str(awkward), "dev-1", "purchase"],
+        [str(plain), "dev-1", "session_start"],
+    ]
     assert json.loads(rows[1][3]) == AWKWARD_DATA
     assert json.loads(rows[2][3]) == {}
     assert rows[1][4:] == [iso(now - timedelta(days=29)), iso(now - timedelta(days=29, seconds=-2))]
@@ -126,7 +185,10 @@ async def test_export__any_app__attachment_named_after_package_kind_and_utc_date
         r = await _export(client, kind, owner["token"], app["id"])
         # Then the file is an attachment named <package>-<kind>-<UTC date>.csv, holding the header only
         assert r.status_code == 200, r.text
-        assert r.headers["Content-Disposition"] == f'attachment; filename="{app["package_name"]}-{kind}-{today}.csv"'
+        assert (
+            r.headers["Content-Disposition"]
+            == f'attachment; filename="{app["package_name"]}-{kind}-{today}.csv"'
+        )
         assert len(_rows(r)) == 1
         assert r.headers["X-Request-Id"] and r.headers["X-RateLimit-Limit"] == "5"
 
@@ -176,10 +238,16 @@ async def test_export__6th_export_of_an_org_within_an_hour_on_free__429_with_ret
     owner, app = await _setup(client)
     admin = await add_member(database_url, owner["user"]["org_id"], "admin", client)
     # When its users make five exports, devices and events alike
-    responses = [await _export(client, kind, token, app["id"])
-                 for kind, token in [("devices", owner["token"]), ("events", owner["token"]),
-                                     ("devices", admin["token"]), ("events", admin["token"]),
-                                     ("events", owner["token"])]]
+    responses = [
+        await _export(client, kind, token, app["id"])
+        for kind, token in [
+            ("devices", owner["token"]),
+            ("events", owner["token"]),
+            ("devices", admin["token"]),
+            ("events", admin["token"]),
+            ("events", owner["token"]),
+        ]
+    ]
     # Then they are served, counting down one budget of the organisation
     assert [r.status_code for r in responses] == [200] * 5
     assert [r.headers["X-RateLimit-Remaining"] for r in responses] == ["4", "3", "2", "1", "0"]
@@ -201,7 +269,9 @@ async def _insert_events(db: asyncpg.Connection, app_id: int, device_id: int, co
         "SELECT $1, $2, 'screen_view', jsonb_build_object('n', g, 'screen', 'home, \"main\"'), "
         "now() - interval '1 hour' + g * interval '1 millisecond', now(), gen_random_uuid() "
         "FROM generate_series(1, $3::int) g",
-        app_id, device_id, count,
+        app_id,
+        device_id,
+        count,
     )
     await db.execute("ANALYZE events")
 
@@ -213,11 +283,17 @@ async def test_export_events__client_leaves_mid_stream__database_connection_rele
     owner, app = await _setup(client)
     device = await _register_device(client, app, "dev-1")
     await _insert_events(db, app["id"], device, 200_000)
-    open_cursors = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND query LIKE '%FROM events e%'")
+    open_cursors = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND query LIKE '%FROM events e%'"
+    )
     # When a client reads the first chunk of the export (its cursor open meanwhile) and hangs up
-    async with client.http.stream("GET", "/export/events", params={"app_id": app["id"]},
-                                  headers={"Authorization": f"Bearer {owner['token']}"}) as r:
+    async with client.http.stream(
+        "GET",
+        "/export/events",
+        params={"app_id": app["id"]},
+        headers={"Authorization": f"Bearer {owner['token']}"},
+    ) as r:
         assert r.status_code == 200
         async for _ in r.aiter_raw():
             assert await db.fetchval(open_cursors) == 1
@@ -295,8 +371,12 @@ async def test_export_events__a_million_rows__streamed_with_flat_server_memory(
     # When the events are exported, read as they arrive (never holding the body), RSS sampled every 100 ms
     async with httpx.AsyncClient(base_url=f"{base}/api/v4", timeout=120) as http:
         with RssSampler(proc.pid) as sampler:
-            async with http.stream("GET", "/export/events", params={"app_id": app["id"]},
-                                   headers={"Authorization": f"Bearer {owner['token']}"}) as r:
+            async with http.stream(
+                "GET",
+                "/export/events",
+                params={"app_id": app["id"]},
+                headers={"Authorization": f"Bearer {owner['token']}"},
+            ) as r:
                 assert r.status_code == 200
                 async for chunk in r.aiter_raw():
                     if not first_line:
@@ -306,9 +386,11 @@ async def test_export_events__a_million_rows__streamed_with_flat_server_memory(
     elapsed = time.monotonic() - started
     growth_mb = (sampler.peak_kb - before_kb) * 1024 / 10**6
     record_property("export_1m_growth_mb", round(growth_mb, 1))
-    print(f"\nexported {MILLION} events ({received / 2**20:.0f} MiB) in {elapsed:.1f} s; server RSS "
-          f"{before_kb / 1024:.0f} MiB -> peak {sampler.peak_kb / 1024:.0f} MiB (+{growth_mb:.1f} MB, "
-          f"{sampler.samples} samples)")
+    print(
+        f"\nexported {MILLION} events ({received / 2**20:.0f} MiB) in {elapsed:.1f} s; server RSS "
+        f"{before_kb / 1024:.0f} MiB -> peak {sampler.peak_kb / 1024:.0f} MiB (+{growth_mb:.1f} MB, "
+        f"{sampler.samples} samples)"
+    )
     # Then every event arrived after the header, and the server grew by at most 50 MB
     assert first_line == ",".join(EVENT_COLUMNS).encode()
     assert lines == MILLION + 1

@@ -52,7 +52,7 @@ def service_account(project_id: str | None = None, private_key: str | None = Non
 def key_fragments(pem: str, size: int = 16) -> list[str]:
     """Pieces of the key's base64 body: none of them may appear anywhere they are shown or stored."""
     body = "".join(line for line in pem.strip().splitlines() if not line.startswith("-----"))
-    return [body[i:i + size] for i in range(0, len(body) - size + 1, size)]
+    return [body[i : i + size] for i in range(0, len(body) - size + 1, size)]
 
 
 def assert_no_key(text: str, account: dict[str, Any]) -> None:
@@ -97,15 +97,17 @@ async def test_put_fcm__service_account__configured_and_project_shown_never_the_
     assert put.status_code == 200, put.text
     assert put.json()["fcm_configured"] is True
     assert put.json()["fcm_project_id"] == account["project_id"]
-    assert {k: v for k, v in put.json().items() if k not in ("fcm_configured", "fcm_project_id", "updated_at")} == {
-        k: v for k, v in app.items() if k not in ("fcm_configured", "fcm_project_id", "updated_at")}
+    assert {
+        k: v for k, v in put.json().items() if k not in ("fcm_configured", "fcm_project_id", "updated_at")
+    } == {k: v for k, v in app.items() if k not in ("fcm_configured", "fcm_project_id", "updated_at")}
     one = await client.request("GET", f"/apps/{app['id']}", owner["token"])
     listed = await client.request("GET", "/apps", owner["token"])
     assert one.json() == put.json()
     assert listed.json() == {"apps": [put.json()]}
     # and the activity log names the project, not the key
-    activity = await client.request("GET", "/settings/activity", owner["token"],
-                                    params={"action": "app.fcm_credentials_set"})
+    activity = await client.request(
+        "GET", "/settings/activity", owner["token"], params={"action": "app.fcm_credentials_set"}
+    )
     assert activity.status_code == 200
     [entry] = activity.json()["entries"]
     assert entry["resource_id"] == str(app["id"])
@@ -121,7 +123,9 @@ async def test_put_fcm__service_account__configured_and_project_shown_never_the_
     assert account["client_email"] not in stored["fcm_credentials"]
 
 
-async def test_put_fcm__stored_ciphertext__decrypts_to_the_uploaded_json(client: Client, database_url: str) -> None:
+async def test_put_fcm__stored_ciphertext__decrypts_to_the_uploaded_json(
+    client: Client, database_url: str
+) -> None:
     # Given a service account uploaded with every field of the console's file
     owner, app = await _setup(client)
     account = service_account()
@@ -175,18 +179,30 @@ def _with(**changes: Any) -> dict[str, Any]:
 def _other_pem(kind: str) -> str:
     if kind == "public":
         key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-        return key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        return (
+            key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
     if kind == "encrypted":
         key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                 serialization.BestAvailableEncryption(b"passphrase")).decode()
+        return key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"passphrase"),
+        ).decode()
     if kind == "ec":  # a real private key, but Google signs service-account tokens with RSA (RS256)
-        return ec.generate_private_key(ec.SECP256R1()).private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+        return (
+            ec.generate_private_key(ec.SECP256R1())
+            .private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            .decode()
+        )
     if kind == "unknown-curve":  # a PKCS8 EC key whose named curve no library supports
         der = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         p256, unknown = bytes.fromhex("06082a8648ce3d030107"), bytes.fromhex("06082a8648ce3d030163")
         assert p256 in der
         body = base64.encodebytes(der.replace(p256, unknown)).decode()
@@ -204,15 +220,26 @@ INVALID_BODIES = [
     pytest.param(lambda: _with(project_id=""), "project_id", id="project_id-empty"),
     pytest.param(lambda: _with(private_key="not a key"), "private_key", id="private_key-text"),
     pytest.param(lambda: _with(private_key=""), "private_key", id="private_key-empty"),
-    pytest.param(lambda: _with(private_key="-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
-                 "private_key", id="private_key-garbage-pem"),
-    pytest.param(lambda: _with(private_key=_rsa_pem()[:300] + "\n-----END PRIVATE KEY-----\n"), "private_key",
-                 id="private_key-truncated"),
+    pytest.param(
+        lambda: _with(private_key="-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+        "private_key",
+        id="private_key-garbage-pem",
+    ),
+    pytest.param(
+        lambda: _with(private_key=_rsa_pem()[:300] + "\n-----END PRIVATE KEY-----\n"),
+        "private_key",
+        id="private_key-truncated",
+    ),
     pytest.param(lambda: _with(private_key=_other_pem("public")), "private_key", id="private_key-public-key"),
-    pytest.param(lambda: _with(private_key=_other_pem("encrypted")), "private_key", id="private_key-encrypted"),
+    pytest.param(
+        lambda: _with(private_key=_other_pem("encrypted")), "private_key", id="private_key-encrypted"
+    ),
     pytest.param(lambda: _with(private_key=_other_pem("ec")), "private_key", id="private_key-not-rsa"),
-    pytest.param(lambda: _with(private_key=_other_pem("unknown-curve")), "private_key",
-                 id="private_key-unsupported-curve"),
+    pytest.param(
+        lambda: _with(private_key=_other_pem("unknown-curve")),
+        "private_key",
+        id="private_key-unsupported-curve",
+    ),
     pytest.param(lambda: _with(client_email="firebase-adminsdk"), "client_email", id="client_email-no-at"),
     pytest.param(lambda: _with(client_email="a b@example.com"), "client_email", id="client_email-space"),
     pytest.param(lambda: _with(client_email=""), "client_email", id="client_email-empty"),
@@ -243,20 +270,30 @@ async def test_put_fcm__invalid_service_account__400_with_details_and_nothing_st
     assert (got.json()["fcm_configured"], got.json()["fcm_project_id"]) == (False, None)
 
 
-@pytest.mark.parametrize("raw", [b"[]", b'"service_account"', b"42", b"null", b"{not json", b""],
-                         ids=["list", "string", "number", "null", "broken", "empty"])
+@pytest.mark.parametrize(
+    "raw",
+    [b"[]", b'"service_account"', b"42", b"null", b"{not json", b""],
+    ids=["list", "string", "number", "null", "broken", "empty"],
+)
 async def test_put_fcm__body_not_a_json_object__400_nothing_stored(
     client: Client, database_url: str, raw: bytes
 ) -> None:
     owner, app = await _setup(client)
-    r = await client.request("PUT", f"/apps/{app['id']}/fcm-credentials", owner["token"], content=raw,
-                             headers={"Content-Type": "application/json"})
+    r = await client.request(
+        "PUT",
+        f"/apps/{app['id']}/fcm-credentials",
+        owner["token"],
+        content=raw,
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 400, r.text
     assert r.json()["error"]
     assert await _stored(database_url, app["id"]) == {"fcm_credentials": None, "fcm_project_id": None}
 
 
-async def test_put_fcm__invalid_after_valid__400_and_previous_account_kept(client: Client, database_url: str) -> None:
+async def test_put_fcm__invalid_after_valid__400_and_previous_account_kept(
+    client: Client, database_url: str
+) -> None:
     # Given an app with a service account
     owner, app = await _setup(client)
     account = service_account()
@@ -283,8 +320,9 @@ async def test_delete_fcm__configured__removed_everywhere(client: Client, databa
     one = await client.request("GET", f"/apps/{app['id']}", owner["token"])
     assert one.json() == r.json()
     assert await _stored(database_url, app["id"]) == {"fcm_credentials": None, "fcm_project_id": None}
-    activity = await client.request("GET", "/settings/activity", owner["token"],
-                                    params={"action": "app.fcm_credentials_delete"})
+    activity = await client.request(
+        "GET", "/settings/activity", owner["token"], params={"action": "app.fcm_credentials_delete"}
+    )
     assert [e["resource_id"] for e in activity.json()["entries"]] == [str(app["id"])]
 
 
@@ -338,14 +376,20 @@ async def test_fcm_routes__unknown_app__404(client: Client) -> None:
     assert r.status_code == 404
 
 
-async def test_fcm_routes__no_or_bad_token__401_and_nothing_changed(client: Client, database_url: str) -> None:
+async def test_fcm_routes__no_or_bad_token__401_and_nothing_changed(
+    client: Client, database_url: str
+) -> None:
     _, app = await _setup(client)
     for token in (None, "not-a-jwt"):
         assert (await _put(client, token, app["id"], service_account())).status_code == 401
         r = await client.request("DELETE", f"/apps/{app['id']}/fcm-credentials", token)
         assert r.status_code == 401
-    r = await client.request("PUT", f"/apps/{app['id']}/fcm-credentials", headers={"X-SDK-Key": app["sdk_key"]},
-                             json=service_account())
+    r = await client.request(
+        "PUT",
+        f"/apps/{app['id']}/fcm-credentials",
+        headers={"X-SDK-Key": app["sdk_key"]},
+        json=service_account(),
+    )
     assert r.status_code == 401
     assert await _stored(database_url, app["id"]) == {"fcm_credentials": None, "fcm_project_id": None}
 
@@ -353,7 +397,9 @@ async def test_fcm_routes__no_or_bad_token__401_and_nothing_changed(client: Clie
 # --- logs ----------------------------------------------------------------------------------------------
 
 
-async def test_fcm_routes__server_log__never_holds_the_private_key(platform: Platform, database_url: str) -> None:
+async def test_fcm_routes__server_log__never_holds_the_private_key(
+    platform: Platform, database_url: str
+) -> None:
     # Given an API process of its own, logging at DEBUG
     proc, base = platform.serve(LOG_LEVEL="DEBUG")
     client = Client(base)
@@ -370,7 +416,9 @@ async def test_fcm_routes__server_log__never_holds_the_private_key(platform: Pla
         assert (await _put(client, owner["token"], app["id"], bad)).status_code == 400
         bad = {**account, "project_id": 7}
         assert (await _put(client, owner["token"], app["id"], bad)).status_code == 400
-        assert (await client.request("DELETE", f"/apps/{app['id']}/fcm-credentials", owner["token"])).status_code == 200
+        assert (
+            await client.request("DELETE", f"/apps/{app['id']}/fcm-credentials", owner["token"])
+        ).status_code == 200
         # Then the process logged the requests, and nothing of the key
         await client.close()
         proc.stop()

@@ -51,8 +51,16 @@ async def test_health__all_up__200_ok_with_every_check(client: Client) -> None:
     assert r.headers["X-Request-Id"]
     assert r.headers["Content-Type"].startswith("application/json")
     body = r.json()
-    assert set(body) == {"status", "database", "redis", "storage", "queue", "python_version",
-                         "uptime_seconds", "version"}
+    assert set(body) == {
+        "status",
+        "database",
+        "redis",
+        "storage",
+        "queue",
+        "python_version",
+        "uptime_seconds",
+        "version",
+    }
     assert body["status"] == "ok"
     assert set(body["database"]) == {"status", "latency_ms"}
     assert body["database"]["status"] == "ok"
@@ -93,8 +101,9 @@ async def test_health__database_down__503_database_down(database_down_client: Cl
 async def test_auth_login__database_down__503_json(database_down_client: Client) -> None:
     # Given an API whose database does not answer (Redis is fine, so the rate limiter admits)
     # When a client logs in
-    r = await database_down_client.request("POST", "/auth/login", json={"email": unique_email(),
-                                                                        "password": PASSWORD})
+    r = await database_down_client.request(
+        "POST", "/auth/login", json={"email": unique_email(), "password": PASSWORD}
+    )
     # Then it is told a dependency is down, not that the server failed
     assert r.status_code == 503
     assert r.json() == {"error": "Database unavailable"}

@@ -27,14 +27,16 @@ from tests.route_walk import RouteCase, qualifies, request_body, request_path, r
 # Routes this suite walks today; it may only grow (a route lost from the router is a regression too).
 ROUTES_AT_LEAST = 30
 # Mutating routes a viewer may call (API.md section 0): their own token and theme, read-only analytics.
-VIEWER_MAY_CALL = frozenset({
-    "POST /auth/logout",
-    "POST /auth/refresh",
-    "PUT /settings/theme",
-    "POST /analytics/funnel",
-    "POST /analytics/paths",
-    "POST /dashboard/query",
-})
+VIEWER_MAY_CALL = frozenset(
+    {
+        "POST /auth/logout",
+        "POST /auth/refresh",
+        "PUT /settings/theme",
+        "POST /analytics/funnel",
+        "POST /analytics/paths",
+        "POST /dashboard/query",
+    }
+)
 
 
 async def _send(
@@ -207,8 +209,10 @@ async def test_credential_kinds__credential_of_another_kind__401(
             status, problem = response.status_code, None
             if _server_error(response):
                 problem = "server error"
-            elif not opens and status != 401 and not (
-                kind is Kind.user and case.access.kind is Kind.operator and status == 403
+            elif (
+                not opens
+                and status != 401
+                and not (kind is Kind.user and case.access.kind is Kind.operator and status == 403)
             ):
                 # Then a route of another credential kind answers 401 (a JWT on an operator route: 403)
                 problem = "expected 401 (wrong credential kind)"

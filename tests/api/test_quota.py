@@ -40,12 +40,18 @@ async def _set_device_count(database_url: str, org_id: int, count: int) -> None:
 
 
 async def _device_count(database_url: str, org_id: int) -> int:
-    return (await _sql(database_url, "SELECT device_count FROM orgs WHERE id = $1", org_id))[0]["device_count"]
+    return (await _sql(database_url, "SELECT device_count FROM orgs WHERE id = $1", org_id))[0][
+        "device_count"
+    ]
 
 
 async def _stored_devices(database_url: str, org_id: int) -> list[str]:
-    rows = await _sql(database_url, "SELECT d.android_id FROM devices d JOIN apps a ON a.id = d.app_id "
-                                    "WHERE a.org_id = $1 ORDER BY d.android_id", org_id)
+    rows = await _sql(
+        database_url,
+        "SELECT d.android_id FROM devices d JOIN apps a ON a.id = d.app_id "
+        "WHERE a.org_id = $1 ORDER BY d.android_id",
+        org_id,
+    )
     return [r["android_id"] for r in rows]
 
 
@@ -54,8 +60,9 @@ def _org(account: dict[str, Any]) -> int:
 
 
 async def _register(client: Client, app: dict[str, Any], android_id: str) -> httpx.Response:
-    return await client.request("POST", "/devices/register", headers={"X-SDK-Key": app["sdk_key"]},
-                                json={"android_id": android_id})
+    return await client.request(
+        "POST", "/devices/register", headers={"X-SDK-Key": app["sdk_key"]}, json={"android_id": android_id}
+    )
 
 
 async def _subscription(client: Client, token: str) -> dict[str, Any]:
@@ -76,10 +83,15 @@ async def test_create_app__free_org_second_app__403_plan_limit(client: Client, d
     owner = await client.register()
     first = await client.create_app(owner["token"])
     # When a second app is created, by the dashboard or by the SDK's first launch
-    by_dashboard = await client.request("POST", "/apps", owner["token"],
-                                        json={"name": "Second", "package_name": "com.example.second"})
-    by_sdk = await client.request("POST", "/sdk/auto-register", headers={"X-API-Key": await _org_key(client, owner["token"])},
-                                  json={"package_name": "com.example.third", "android_id": "dev-1"})
+    by_dashboard = await client.request(
+        "POST", "/apps", owner["token"], json={"name": "Second", "package_name": "com.example.second"}
+    )
+    by_sdk = await client.request(
+        "POST",
+        "/sdk/auto-register",
+        headers={"X-API-Key": await _org_key(client, owner["token"])},
+        json={"package_name": "com.example.third", "android_id": "dev-1"},
+    )
     # Then both are refused with the plan's message, and only the first app (and no device) exists
     for r in (by_dashboard, by_sdk):
         assert r.status_code == 403, r.text
@@ -88,7 +100,11 @@ async def test_create_app__free_org_second_app__403_plan_limit(client: Client, d
     listed = (await client.request("GET", "/apps", owner["token"])).json()["apps"]
     assert [a["id"] for a in listed] == [first["id"]]
     assert await _stored_devices(database_url, _org(owner)) == []
-    assert (await _subscription(client, owner["token"]))["usage"] == {"apps": 1, "devices": 0, "events_this_month": 0}
+    assert (await _subscription(client, owner["token"]))["usage"] == {
+        "apps": 1,
+        "devices": 0,
+        "events_this_month": 0,
+    }
 
 
 async def test_auto_register__free_org_existing_package__still_works(client: Client) -> None:
@@ -96,8 +112,12 @@ async def test_auto_register__free_org_existing_package__still_works(client: Cli
     owner = await client.register()
     app = await client.create_app(owner["token"], package="com.example.only")
     # When the SDK of that app launches / Then it is registered against the existing app
-    r = await client.request("POST", "/sdk/auto-register", headers={"X-API-Key": await _org_key(client, owner["token"])},
-                             json={"package_name": "com.example.only", "android_id": "dev-1"})
+    r = await client.request(
+        "POST",
+        "/sdk/auto-register",
+        headers={"X-API-Key": await _org_key(client, owner["token"])},
+        json={"package_name": "com.example.only", "android_id": "dev-1"},
+    )
     assert r.status_code == 200, r.text
     assert (r.json()["app_action"], r.json()["app_id"]) == ("existing", app["id"])
 
@@ -109,7 +129,9 @@ async def test_create_app__starter_org__three_apps_then_403(client: Client, data
     # When it creates four apps / Then three are created and the fourth hits the limit
     for _ in range(3):
         await client.create_app(owner["token"])
-    r = await client.request("POST", "/apps", owner["token"], json={"name": "Fourth", "package_name": "com.example.four"})
+    r = await client.request(
+        "POST", "/apps", owner["token"], json={"name": "Fourth", "package_name": "com.example.four"}
+    )
     assert r.status_code == 403
     assert r.json()["error"].startswith(PLAN_LIMIT) and "starter" in r.json()["error"]
     sub = await _subscription(client, owner["token"])
@@ -142,7 +164,9 @@ async def test_register__default_plan_starter__new_orgs_start_on_starter(platfor
         assert (sub["plan"], sub["limits"]["apps"]) == ("starter", 3)
         for _ in range(3):
             await client.create_app(owner["token"])
-        r = await client.request("POST", "/apps", owner["token"], json={"name": "4", "package_name": "com.example.four"})
+        r = await client.request(
+            "POST", "/apps", owner["token"], json={"name": "4", "package_name": "com.example.four"}
+        )
         assert r.status_code == 403
     finally:
         await client.close()
@@ -160,7 +184,9 @@ async def test_delete_app__free_org__slot_frees_for_a_new_app(client: Client) ->
 # --- the device quota ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("device_count", [FREE_DEVICES, 5 * FREE_DEVICES], ids=["at-limit", "over-after-downgrade"])
+@pytest.mark.parametrize(
+    "device_count", [FREE_DEVICES, 5 * FREE_DEVICES], ids=["at-limit", "over-after-downgrade"]
+)
 async def test_register_device__device_quota_spent__new_device_403_existing_device_200(
     client: Client, database_url: str, device_count: int
 ) -> None:
@@ -179,8 +205,12 @@ async def test_register_device__device_quota_spent__new_device_403_existing_devi
     assert await _stored_devices(database_url, _org(owner)) == ["known-device"]
     assert await _device_count(database_url, _org(owner)) == device_count
     # and the device already registered keeps working
-    again = await client.request("POST", "/devices/register", headers={"X-SDK-Key": app["sdk_key"]},
-                                 json={"android_id": "known-device", "app_version": "2.0"})
+    again = await client.request(
+        "POST",
+        "/devices/register",
+        headers={"X-SDK-Key": app["sdk_key"]},
+        json={"android_id": "known-device", "app_version": "2.0"},
+    )
     assert again.status_code == 200, again.text
     assert again.json()["device"]["id"] == known.json()["device"]["id"]
     assert await _device_count(database_url, _org(owner)) == device_count
@@ -198,7 +228,9 @@ async def test_auto_register__device_quota_spent__new_device_403_existing_device
     assert first.status_code == 200, first.text
     await _set_device_count(database_url, _org(owner), FREE_DEVICES)
     # When a new device launches / Then 403; the known device still registers
-    new = await client.request("POST", "/sdk/auto-register", headers=headers, json={**body, "android_id": "new-device"})
+    new = await client.request(
+        "POST", "/sdk/auto-register", headers=headers, json={**body, "android_id": "new-device"}
+    )
     assert new.status_code == 403
     assert new.json()["error"].startswith(PLAN_LIMIT)
     again = await client.request("POST", "/sdk/auto-register", headers=headers, json=body)
@@ -233,7 +265,9 @@ async def test_register_device__last_slot__same_new_device_from_ten_requests__al
     # When one new device registers through ten requests at once (an SDK retrying)
     responses = await asyncio.gather(*(_register(client, app, "retrying-device") for _ in range(10)))
     # Then every request gets the device (it is within the quota), counted once
-    assert [r.status_code for r in responses] == [200] * 10, [r.text for r in responses if r.status_code != 200]
+    assert [r.status_code for r in responses] == [200] * 10, [
+        r.text for r in responses if r.status_code != 200
+    ]
     assert len({r.json()["device"]["id"] for r in responses}) == 1
     assert await _device_count(database_url, _org(owner)) == FREE_DEVICES
 
@@ -257,7 +291,9 @@ async def test_delete_app__frees_its_devices_slots(client: Client, database_url:
     assert (await _subscription(client, owner["token"]))["usage"]["devices"] == 2
 
 
-async def test_delete_app__at_device_quota__new_devices_admitted_again(client: Client, database_url: str) -> None:
+async def test_delete_app__at_device_quota__new_devices_admitted_again(
+    client: Client, database_url: str
+) -> None:
     # Given a free org at its device limit, the devices all in its one app
     owner = await client.register()
     app = await client.create_app(owner["token"])
@@ -294,7 +330,9 @@ async def test_delete_app__while_devices_register__counter_matches_stored_device
     registered, deleted = await asyncio.gather(register_many(), delete_soon())
     # Then the delete succeeds, registrations either landed or were refused, and the counter is exact
     assert deleted.status_code == 200
-    assert {r.status_code for r in registered} <= {200, 401, 404}, [r.text for r in registered if r.status_code >= 500]
+    assert {r.status_code for r in registered} <= {200, 401, 404}, [
+        r.text for r in registered if r.status_code >= 500
+    ]
     assert await _stored_devices(database_url, _org(owner)) == ["kept-device"]
     assert await _device_count(database_url, _org(owner)) == 1
 
@@ -302,7 +340,9 @@ async def test_delete_app__while_devices_register__counter_matches_stored_device
 # --- counters ------------------------------------------------------------------------------------------
 
 
-async def test_register_device__distinct_and_repeated__counted_once_each(client: Client, database_url: str) -> None:
+async def test_register_device__distinct_and_repeated__counted_once_each(
+    client: Client, database_url: str
+) -> None:
     # Given a free org's app
     owner = await client.register()
     app = await client.create_app(owner["token"])
@@ -359,12 +399,15 @@ async def test_subscription__new_free_org__plan_limits_and_empty_usage(client: C
     }
 
 
-@pytest.mark.parametrize(("plan", "limits"), [
-    ("free", {"apps": 1, "devices": 1_000, "events_per_month": 100_000}),
-    ("starter", {"apps": 3, "devices": 10_000, "events_per_month": 1_000_000}),
-    ("pro", {"apps": 10, "devices": 100_000, "events_per_month": 10_000_000}),
-    ("enterprise", {"apps": None, "devices": None, "events_per_month": None}),
-])
+@pytest.mark.parametrize(
+    ("plan", "limits"),
+    [
+        ("free", {"apps": 1, "devices": 1_000, "events_per_month": 100_000}),
+        ("starter", {"apps": 3, "devices": 10_000, "events_per_month": 1_000_000}),
+        ("pro", {"apps": 10, "devices": 100_000, "events_per_month": 10_000_000}),
+        ("enterprise", {"apps": None, "devices": None, "events_per_month": None}),
+    ],
+)
 async def test_subscription__each_plan__its_limits_status_active(
     client: Client, database_url: str, plan: str, limits: dict[str, int | None]
 ) -> None:
@@ -374,7 +417,9 @@ async def test_subscription__each_plan__its_limits_status_active(
     assert (sub["plan"], sub["status"], sub["limits"]) == (plan, "active", limits)
 
 
-async def test_subscription__org_usage_rows__events_of_the_current_month(client: Client, database_url: str) -> None:
+async def test_subscription__org_usage_rows__events_of_the_current_month(
+    client: Client, database_url: str
+) -> None:
     # Given usage rows for this month, last month, and another org
     owner, other = await client.register(), await client.register()
     today = (await _sql(database_url, "SELECT (now() AT TIME ZONE 'UTC')::date AS d"))[0]["d"]
@@ -444,8 +489,12 @@ async def test_rate_limits__free_org__api_100_and_sdk_200(client: Client) -> Non
 @pytest.fixture
 async def org_id(database_url: str) -> int:
     """A free org inserted directly (no API process needed)."""
-    rows = await _sql(database_url, "INSERT INTO orgs (name, plan, api_key, device_count, created_at) "
-                                    "VALUES ('Unit', 'free', $1, 0, now()) RETURNING id", "ok_" + uuid.uuid4().hex)
+    rows = await _sql(
+        database_url,
+        "INSERT INTO orgs (name, plan, api_key, device_count, created_at) "
+        "VALUES ('Unit', 'free', $1, 0, now()) RETURNING id",
+        "ok_" + uuid.uuid4().hex,
+    )
     return rows[0]["id"]
 
 
@@ -462,7 +511,9 @@ async def _reserve_one(database_url: str, org_id: int, plan: str) -> bool:
         await conn.close()
 
 
-async def test_reserve_devices__concurrent_single_slots__never_past_the_limit(database_url: str, org_id: int) -> None:
+async def test_reserve_devices__concurrent_single_slots__never_past_the_limit(
+    database_url: str, org_id: int
+) -> None:
     # Given a free org with ten slots left
     await _set_device_count(database_url, org_id, FREE_DEVICES - 10)
     # When forty reservations race, each in its own connection and transaction
@@ -553,7 +604,9 @@ async def orm(database_url: str) -> AsyncIterator[None]:
         await Tortoise.close_connections()
 
 
-async def test_add_events__twice_and_other_month__summed_per_month(database_url: str, org_id: int, orm: None) -> None:
+async def test_add_events__twice_and_other_month__summed_per_month(
+    database_url: str, org_id: int, orm: None
+) -> None:
     # Given events counted in two batches this month and one last month
     this_month = usage.month_start()
     conn = await asyncpg.connect(database_url)
@@ -566,7 +619,9 @@ async def test_add_events__twice_and_other_month__summed_per_month(database_url:
         await conn.close()
     # Then this month has their sum, in one row per month
     assert await usage.events_this_month(org_id) == 42
-    rows = await _sql(database_url, "SELECT month, events FROM org_usage WHERE org_id = $1 ORDER BY month", org_id)
+    rows = await _sql(
+        database_url, "SELECT month, events FROM org_usage WHERE org_id = $1 ORDER BY month", org_id
+    )
     assert [r["events"] for r in rows] == [500, 42]
     assert (await usage.subscription(org_id))["usage"]["events_this_month"] == 42
 

@@ -80,9 +80,12 @@ def _serve(platform: Platform, spawned: list[Proc], **env: object) -> str:
 
 def _wide_client(base: str, pool: list[httpx.AsyncClient], **kwargs: object) -> httpx.AsyncClient:
     """A client that opens as many connections as there are concurrent requests."""
-    c = httpx.AsyncClient(base_url=f"{base}/api/v4", timeout=60,
-                          limits=httpx.Limits(max_connections=300, max_keepalive_connections=300),
-                          **kwargs)  # type: ignore[arg-type]
+    c = httpx.AsyncClient(
+        base_url=f"{base}/api/v4",
+        timeout=60,
+        limits=httpx.Limits(max_connections=300, max_keepalive_connections=300),
+        **kwargs,
+    )  # type: ignore[arg-type]
     pool.append(c)
     return c
 
@@ -94,8 +97,13 @@ async def test_auth_tier__11th_request_of_one_ip_in_5_minutes__429_with_retry_af
     # Given one IP that registers, logs in and refreshes (one budget of 10 for the auth routes)
     started = time.time()
     email = unique_email()
-    responses = [await client.request("POST", "/auth/register", json={"name": "A", "email": email,
-                                                                      "password": PASSWORD, "org_name": "A"})]
+    responses = [
+        await client.request(
+            "POST",
+            "/auth/register",
+            json={"name": "A", "email": email, "password": PASSWORD, "org_name": "A"},
+        )
+    ]
     token = responses[0].json()["token"]
     responses.append(await client.request("POST", "/auth/login", json={"email": email, "password": PASSWORD}))
     responses.append(await client.request("POST", "/auth/refresh", token))
@@ -113,9 +121,13 @@ async def test_auth_tier__11th_request_of_one_ip_in_5_minutes__429_with_retry_af
     _assert_rate_limited(await _bad_login(client), 10, AUTH_WINDOW)
     _assert_rate_limited(await client.request("POST", "/auth/refresh", token), 10, AUTH_WINDOW)
     _assert_rate_limited(
-        await client.request("POST", "/auth/register", json={"name": "B", "email": unique_email(),
-                                                             "password": PASSWORD, "org_name": "B"}),
-        10, AUTH_WINDOW,
+        await client.request(
+            "POST",
+            "/auth/register",
+            json={"name": "B", "email": unique_email(), "password": PASSWORD, "org_name": "B"},
+        ),
+        10,
+        AUTH_WINDOW,
     )
 
 
@@ -162,8 +174,11 @@ async def test_api_tier__150_concurrent_requests__exactly_100_admitted(
 ) -> None:
     # Given a user and a client with 150 connections
     owner = await client.register()
-    http = _wide_client(server, http_pool, headers={"Authorization": f"Bearer {owner['token']}",
-                                                    "X-Forwarded-For": random_ip()})
+    http = _wide_client(
+        server,
+        http_pool,
+        headers={"Authorization": f"Bearer {owner['token']}", "X-Forwarded-For": random_ip()},
+    )
     # When the user sends 150 requests at once
     responses = await asyncio.gather(*(http.get("/apps") for _ in range(150)))
     # Then exactly 100 are admitted, each with its own remaining count
@@ -193,10 +208,12 @@ async def test_api_tier__concurrent_requests_across_two_api_processes__exactly_1
 # --- limits by plan and by setting ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("plan", "limit"),
-                         [("free", 100), ("starter", 300), ("pro", 1000), ("enterprise", 5000)])
-async def test_api_tier__org_plan__limit_of_the_plan(client: Client, database_url: str, plan: str,
-                                                     limit: int) -> None:
+@pytest.mark.parametrize(
+    ("plan", "limit"), [("free", 100), ("starter", 300), ("pro", 1000), ("enterprise", 5000)]
+)
+async def test_api_tier__org_plan__limit_of_the_plan(
+    client: Client, database_url: str, plan: str, limit: int
+) -> None:
     # Given an org on `plan` and another on the free plan
     paid, free = await client.register(), await client.register()
     await _set_plan(database_url, paid["user"]["org_id"], plan)
@@ -230,8 +247,11 @@ async def test_rate_limit_scale__2__limits_doubled(platform: Platform, spawned: 
     try:
         # When a user registers and calls the API
         email = unique_email()
-        reg = await c.request("POST", "/auth/register",
-                              json={"name": "A", "email": email, "password": PASSWORD, "org_name": "A"})
+        reg = await c.request(
+            "POST",
+            "/auth/register",
+            json={"name": "A", "email": email, "password": PASSWORD, "org_name": "A"},
+        )
         apps = await c.request("GET", "/apps", reg.json()["token"])
     finally:
         await c.close()
@@ -277,8 +297,11 @@ async def test_client_ip__proxies_count_0__x_forwarded_for_ignored(
     http = _wide_client(base, http_pool, transport=httpx.AsyncHTTPTransport(local_address=address))
 
     async def login(c: httpx.AsyncClient, forwarded_for: str) -> httpx.Response:
-        return await c.post("/auth/login", json={"email": unique_email(), "password": "wrong-password"},
-                             headers={"X-Forwarded-For": forwarded_for})
+        return await c.post(
+            "/auth/login",
+            json={"email": unique_email(), "password": "wrong-password"},
+            headers={"X-Forwarded-For": forwarded_for},
+        )
 
     # When it sends 11 logins, each claiming another address in X-Forwarded-For
     responses = [await login(http, random_ip()) for _ in range(11)]
@@ -298,8 +321,9 @@ async def test_client_ip__proxies_count_1__rightmost_forwarded_hop_is_the_client
     c = Client(server, ip=ip)
     try:
         # When 10 logins arrive with spoofed hops left of that address
-        spoofed = [await _bad_login(c, headers={"X-Forwarded-For": f"{random_ip()}, {ip}"})
-                   for _ in range(10)]
+        spoofed = [
+            await _bad_login(c, headers={"X-Forwarded-For": f"{random_ip()}, {ip}"}) for _ in range(10)
+        ]
         # Then they all count for the rightmost hop
         assert [_rate(r)[1] for r in spoofed] == list(range(9, -1, -1))
         assert (await _bad_login(c, headers={"X-Forwarded-For": ip})).status_code == 429
@@ -321,8 +345,11 @@ async def test_auth_routes__redis_down__503(platform: Platform, spawned: list[Pr
     try:
         # When a client logs in or registers
         login = await _bad_login(c)
-        register = await c.request("POST", "/auth/register", json={"name": "A", "email": unique_email(),
-                                                                   "password": PASSWORD, "org_name": "A"})
+        register = await c.request(
+            "POST",
+            "/auth/register",
+            json={"name": "A", "email": unique_email(), "password": PASSWORD, "org_name": "A"},
+        )
     finally:
         await c.close()
     # Then the auth tier fails closed

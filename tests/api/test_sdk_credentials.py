@@ -22,10 +22,15 @@ async def test_register_device__new_then_same__one_device_updated(client: Client
     _, app = await _setup(client)
     headers = {"X-SDK-Key": app["sdk_key"]}
     # When the same android_id registers twice
-    first = await client.request("POST", "/devices/register", headers=headers,
-                                 json={"android_id": "dev-1", "country": "in", "brand": "Samsung"})
-    second = await client.request("POST", "/devices/register", headers=headers,
-                                  json={"android_id": "dev-1", "app_version": "2.0"})
+    first = await client.request(
+        "POST",
+        "/devices/register",
+        headers=headers,
+        json={"android_id": "dev-1", "country": "in", "brand": "Samsung"},
+    )
+    second = await client.request(
+        "POST", "/devices/register", headers=headers, json={"android_id": "dev-1", "app_version": "2.0"}
+    )
     # Then one device exists, updated, country upper-case, unset fields kept
     assert first.status_code == second.status_code == 200
     assert first.json()["success"] is True
@@ -35,7 +40,9 @@ async def test_register_device__new_then_same__one_device_updated(client: Client
     assert second.json()["device"]["id"] == device["id"]
     conn = await asyncpg.connect(database_url)
     try:
-        rows = await conn.fetch("SELECT country, brand, app_version FROM devices WHERE app_id = $1", app["id"])
+        rows = await conn.fetch(
+            "SELECT country, brand, app_version FROM devices WHERE app_id = $1", app["id"]
+        )
     finally:
         await conn.close()
     assert [dict(r) for r in rows] == [{"country": "IN", "brand": "Samsung", "app_version": "2.0"}]
@@ -68,8 +75,9 @@ async def test_register_device__invalid_fields__400_nothing_stored(client: Clien
 async def test_sdk_key__missing_or_wrong__401(client: Client) -> None:
     await _setup(client)
     assert (await client.request("POST", "/devices/register", json={"android_id": "a"})).status_code == 401
-    r = await client.request("POST", "/devices/register", headers={"X-SDK-Key": "sk_0000000000000000"},
-                             json={"android_id": "a"})
+    r = await client.request(
+        "POST", "/devices/register", headers={"X-SDK-Key": "sk_0000000000000000"}, json={"android_id": "a"}
+    )
     assert r.status_code == 401
 
 
@@ -85,15 +93,21 @@ async def test_sdk_key__cannot_reach_dashboard_routes__401(client: Client) -> No
     assert r.status_code == 401
 
 
-async def test_rotate_key__old_key_stops_working_in_every_api_process(client: Client, platform: Platform) -> None:
+async def test_rotate_key__old_key_stops_working_in_every_api_process(
+    client: Client, platform: Platform
+) -> None:
     # Given two API processes that both have the key cached
     owner, app = await _setup(client)
     _, other_base = platform.serve()
     other = Client(other_base)
     try:
         for c in (client, other):
-            r = await c.request("POST", "/devices/register", headers={"X-SDK-Key": app["sdk_key"]},
-                                json={"android_id": "warm"})
+            r = await c.request(
+                "POST",
+                "/devices/register",
+                headers={"X-SDK-Key": app["sdk_key"]},
+                json={"android_id": "warm"},
+            )
             assert r.status_code == 200
         # When the key is rotated through the first process
         rotated = await client.request("POST", f"/apps/{app['id']}/rotate-key", owner["token"])
@@ -102,13 +116,19 @@ async def test_rotate_key__old_key_stops_working_in_every_api_process(client: Cl
         # Then the old key is refused by both (within a second), and the new key works
         for c in (client, other):
             for _ in range(50):
-                r = await c.request("POST", "/devices/register", headers={"X-SDK-Key": app["sdk_key"]},
-                                    json={"android_id": "warm"})
+                r = await c.request(
+                    "POST",
+                    "/devices/register",
+                    headers={"X-SDK-Key": app["sdk_key"]},
+                    json={"android_id": "warm"},
+                )
                 if r.status_code == 401:
                     break
                 await asyncio.sleep(0.02)
             assert r.status_code == 401
-            r = await c.request("POST", "/devices/register", headers={"X-SDK-Key": new_key}, json={"android_id": "w"})
+            r = await c.request(
+                "POST", "/devices/register", headers={"X-SDK-Key": new_key}, json={"android_id": "w"}
+            )
             assert r.status_code == 200
     finally:
         await other.close()
@@ -117,15 +137,23 @@ async def test_rotate_key__old_key_stops_working_in_every_api_process(client: Cl
 async def test_delete_app__its_sdk_key_stops_working(client: Client) -> None:
     owner, app = await _setup(client)
     headers = {"X-SDK-Key": app["sdk_key"]}
-    assert (await client.request("POST", "/devices/register", headers=headers, json={"android_id": "a"})).status_code == 200
+    assert (
+        await client.request("POST", "/devices/register", headers=headers, json={"android_id": "a"})
+    ).status_code == 200
     assert (await client.request("DELETE", f"/apps/{app['id']}", owner["token"])).status_code == 200
-    assert (await client.request("POST", "/devices/register", headers=headers, json={"android_id": "a"})).status_code == 401
+    assert (
+        await client.request("POST", "/devices/register", headers=headers, json={"android_id": "a"})
+    ).status_code == 401
 
 
 async def test_sdk_body__over_256_kib__413(client: Client) -> None:
     _, app = await _setup(client)
-    r = await client.request("POST", "/devices/register", headers={"X-SDK-Key": app["sdk_key"]},
-                             json={"android_id": "a", "brand": "x" * (300 * 1024)})
+    r = await client.request(
+        "POST",
+        "/devices/register",
+        headers={"X-SDK-Key": app["sdk_key"]},
+        json={"android_id": "a", "brand": "x" * (300 * 1024)},
+    )
     assert r.status_code == 413
     assert r.json()["error"].startswith("Request body too large")
 
@@ -133,10 +161,12 @@ async def test_sdk_body__over_256_kib__413(client: Client) -> None:
 async def test_sdk_tier__per_app_limit_200__201st_is_429(client: Client) -> None:
     _, app = await _setup(client)
     headers = {"X-SDK-Key": app["sdk_key"]}
-    results = await asyncio.gather(*[
-        client.request("POST", "/devices/register", headers=headers, json={"android_id": f"d{i % 7}"})
-        for i in range(230)
-    ])
+    results = await asyncio.gather(
+        *[
+            client.request("POST", "/devices/register", headers=headers, json={"android_id": f"d{i % 7}"})
+            for i in range(230)
+        ]
+    )
     codes = [r.status_code for r in results]
     assert codes.count(200) == 200 and codes.count(429) == 30
     admitted = [r for r in results if r.status_code == 200]
@@ -149,8 +179,13 @@ async def test_auto_register__org_key__creates_app_then_reuses_it(client: Client
     owner = await client.register()
     api_key = (await client.request("GET", "/org/api-key", owner["token"])).json()["api_key"]
     headers = {"X-API-Key": api_key}
-    body = {"package_name": "com.example.auto", "app_name": "Auto", "android_id": "dev-1", "android_ver": "Android API 34",
-            "app_ver": "v 1.0"}
+    body = {
+        "package_name": "com.example.auto",
+        "app_name": "Auto",
+        "android_id": "dev-1",
+        "android_ver": "Android API 34",
+        "app_ver": "v 1.0",
+    }
     first = await client.request("POST", "/sdk/auto-register", headers=headers, json=body)
     assert first.status_code == 200, first.text
     first_body = first.json()
@@ -160,12 +195,21 @@ async def test_auto_register__org_key__creates_app_then_reuses_it(client: Client
     second = (await client.request("POST", "/sdk/auto-register", headers=headers, json=body)).json()
     assert second["app_action"] == "existing" and second["device_action"] == "updated"
     assert (second["app_id"], second["sdk_key"], second["device_id"]) == (
-        first_body["app_id"], first_body["sdk_key"], first_body["device_id"])
+        first_body["app_id"],
+        first_body["sdk_key"],
+        first_body["device_id"],
+    )
     apps = (await client.request("GET", "/apps", owner["token"])).json()["apps"]
-    assert [(a["id"], a["name"], a["package_name"]) for a in apps] == [(first_body["app_id"], "Auto", "com.example.auto")]
+    assert [(a["id"], a["name"], a["package_name"]) for a in apps] == [
+        (first_body["app_id"], "Auto", "com.example.auto")
+    ]
     # the returned key works on SDK routes
-    r = await client.request("POST", "/devices/register", headers={"X-SDK-Key": first_body["sdk_key"]},
-                             json={"android_id": "dev-2"})
+    r = await client.request(
+        "POST",
+        "/devices/register",
+        headers={"X-SDK-Key": first_body["sdk_key"]},
+        json={"android_id": "dev-2"},
+    )
     assert r.status_code == 200
 
 
@@ -173,8 +217,12 @@ async def test_auto_register__plan_app_limit__403(client: Client) -> None:
     owner = await client.register()
     await client.create_app(owner["token"], package="com.example.first")
     api_key = (await client.request("GET", "/org/api-key", owner["token"])).json()["api_key"]
-    r = await client.request("POST", "/sdk/auto-register", headers={"X-API-Key": api_key},
-                             json={"package_name": "com.example.second", "android_id": "d"})
+    r = await client.request(
+        "POST",
+        "/sdk/auto-register",
+        headers={"X-API-Key": api_key},
+        json={"package_name": "com.example.second", "android_id": "d"},
+    )
     assert r.status_code == 403
     assert r.json()["error"].startswith("Plan limit reached")
 
@@ -188,23 +236,34 @@ async def test_auto_register__bad_or_rotated_key__401(client: Client) -> None:
     assert r.status_code == 401
     rotated = await client.request("POST", "/org/api-key/rotate", owner["token"])
     assert rotated.status_code == 200 and rotated.json()["api_key"] != old
-    assert (await client.request("POST", "/sdk/auto-register", headers={"X-API-Key": old}, json=body)).status_code == 401
+    assert (
+        await client.request("POST", "/sdk/auto-register", headers={"X-API-Key": old}, json=body)
+    ).status_code == 401
     new = rotated.json()["api_key"]
-    assert (await client.request("POST", "/sdk/auto-register", headers={"X-API-Key": new}, json=body)).status_code == 200
+    assert (
+        await client.request("POST", "/sdk/auto-register", headers={"X-API-Key": new}, json=body)
+    ).status_code == 200
 
 
 async def test_auto_register__sdk_key_is_not_an_org_key__401(client: Client) -> None:
     _, app = await _setup(client)
-    r = await client.request("POST", "/sdk/auto-register", headers={"X-API-Key": app["sdk_key"], "X-SDK-Key": app["sdk_key"]},
-                             json={"package_name": "com.example.auto", "android_id": "dev-1"})
+    r = await client.request(
+        "POST",
+        "/sdk/auto-register",
+        headers={"X-API-Key": app["sdk_key"], "X-SDK-Key": app["sdk_key"]},
+        json={"package_name": "com.example.auto", "android_id": "dev-1"},
+    )
     assert r.status_code == 401
 
 
 async def test_auto_register__invalid_body__400_nothing_created(client: Client) -> None:
     owner = await client.register()
     api_key = (await client.request("GET", "/org/api-key", owner["token"])).json()["api_key"]
-    for body in ({"android_id": "d"}, {"package_name": "nodots", "android_id": "d"},
-                 {"package_name": "com.example.x", "android_id": "bad id"}):
+    for body in (
+        {"android_id": "d"},
+        {"package_name": "nodots", "android_id": "d"},
+        {"package_name": "com.example.x", "android_id": "bad id"},
+    ):
         r = await client.request("POST", "/sdk/auto-register", headers={"X-API-Key": api_key}, json=body)
         assert r.status_code == 400, body
     assert (await client.request("GET", "/apps", owner["token"])).json()["apps"] == []

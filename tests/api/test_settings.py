@@ -69,12 +69,18 @@ async def test_activity__app_create_update_delete__newest_first_with_actor_ip_an
     admin = await add_member(database_url, _org(owner), "admin", admin_client)
     agent = {"User-Agent": AGENT}
     # When the owner creates an app, the admin renames it, and the owner deletes it
-    created = await client.request("POST", "/apps", owner["token"], headers=agent,
-                                   json={"name": "Before", "package_name": "com.acme.logged"})
+    created = await client.request(
+        "POST",
+        "/apps",
+        owner["token"],
+        headers=agent,
+        json={"name": "Before", "package_name": "com.acme.logged"},
+    )
     assert created.status_code == 201
     app_id = created.json()["id"]
-    updated = await admin_client.request("PUT", f"/apps/{app_id}", admin["token"], headers=agent,
-                                         json={"name": "After"})
+    updated = await admin_client.request(
+        "PUT", f"/apps/{app_id}", admin["token"], headers=agent, json={"name": "After"}
+    )
     assert updated.status_code == 200
     deleted = await client.request("DELETE", f"/apps/{app_id}", owner["token"], headers=agent)
     assert deleted.status_code == 200
@@ -107,7 +113,9 @@ async def test_activity__filter_by_exact_action__only_that_action(client: Client
     owner = await client.register()
     app = await client.create_app(owner["token"])
     for name in ("One", "Two"):
-        assert (await client.request("PUT", f"/apps/{app['id']}", owner["token"], json={"name": name})).status_code == 200
+        assert (
+            await client.request("PUT", f"/apps/{app['id']}", owner["token"], json={"name": name})
+        ).status_code == 200
     created = await _activity(client, owner["token"], action="app.create")
     assert [(e["action"], e["resource_id"]) for e in created["entries"]] == [("app.create", str(app["id"]))]
     assert created["total"] == 1
@@ -119,7 +127,9 @@ async def test_activity__filter_by_exact_action__only_that_action(client: Client
 async def test_activity__resource_wildcard__matches_that_resource_only(client: Client) -> None:
     owner = await client.register()
     await client.create_app(owner["token"])
-    assert (await client.request("PUT", "/settings/theme", owner["token"], json={"mode": "dark"})).status_code == 200
+    assert (
+        await client.request("PUT", "/settings/theme", owner["token"], json={"mode": "dark"})
+    ).status_code == 200
     apps = await _activity(client, owner["token"], action="app.*")
     themes = await _activity(client, owner["token"], action="theme.*")
     assert [e["action"] for e in apps["entries"]] == ["app.create"]
@@ -132,7 +142,9 @@ async def test_activity__more_than_a_page__50_per_page_newest_first(client: Clie
     # Given 55 recorded theme changes (the api tier allows 100 requests a minute per user)
     owner = await client.register()
     for i in range(55):
-        r = await client.request("PUT", "/settings/theme", owner["token"], json={"primary_color": f"#0000{i:02X}"})
+        r = await client.request(
+            "PUT", "/settings/theme", owner["token"], json={"primary_color": f"#0000{i:02X}"}
+        )
         assert r.status_code == 200, r.text
     # When reading page 1, 2 and 3
     first = await _activity(client, owner["token"], action="theme.update")
@@ -159,11 +171,21 @@ async def test_activity__empty_action__no_filter(client: Client) -> None:
     assert await _activity(client, owner["token"], action="") == await _activity(client, owner["token"])
 
 
-@pytest.mark.parametrize("params", [
-    {"page": "0"}, {"page": "-1"}, {"page": "abc"}, {"page": "1.5"},
-    {"action": "app;drop"}, {"action": "APP.create"}, {"action": "app.create'"}, {"action": "app create"},
-    {"action": "%"}, {"action": "a" * 65},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": "0"},
+        {"page": "-1"},
+        {"page": "abc"},
+        {"page": "1.5"},
+        {"action": "app;drop"},
+        {"action": "APP.create"},
+        {"action": "app.create'"},
+        {"action": "app create"},
+        {"action": "%"},
+        {"action": "a" * 65},
+    ],
+)
 async def test_activity__invalid_query__400(client: Client, params: dict[str, str]) -> None:
     owner = await client.register()
     r = await client.request("GET", "/settings/activity", owner["token"], params=params)
@@ -225,11 +247,19 @@ async def test_activity__without_token__401(client: Client) -> None:
     assert (await client.request("GET", "/settings/activity")).status_code == 401
 
 
-@pytest.mark.parametrize("method,path", [
-    ("PUT", "/settings/activity"), ("DELETE", "/settings/activity"), ("POST", "/settings/activity"),
-    ("PATCH", "/settings/activity"), ("PUT", "/settings/activity/{id}"), ("DELETE", "/settings/activity/{id}"),
-    ("PATCH", "/settings/activity/{id}"), ("GET", "/settings/activity/{id}"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("PUT", "/settings/activity"),
+        ("DELETE", "/settings/activity"),
+        ("POST", "/settings/activity"),
+        ("PATCH", "/settings/activity"),
+        ("PUT", "/settings/activity/{id}"),
+        ("DELETE", "/settings/activity/{id}"),
+        ("PATCH", "/settings/activity/{id}"),
+        ("GET", "/settings/activity/{id}"),
+    ],
+)
 async def test_activity__edit_or_delete__no_such_route(client: Client, method: str, path: str) -> None:
     # Given an org with entries
     owner = await client.register()
@@ -245,8 +275,9 @@ async def test_activity__edit_or_delete__no_such_route(client: Client, method: s
 
 async def test_activity__very_long_user_agent__recorded_truncated(client: Client) -> None:
     owner = await client.register()
-    r = await client.request("PUT", "/settings/theme", owner["token"], json={"mode": "dark"},
-                             headers={"User-Agent": "A" * 2000})
+    r = await client.request(
+        "PUT", "/settings/theme", owner["token"], json={"mode": "dark"}, headers={"User-Agent": "A" * 2000}
+    )
     assert r.status_code == 200
     [entry] = (await _activity(client, owner["token"], action="theme.update"))["entries"]
     assert entry["user_agent"] == "A" * 512
@@ -254,12 +285,16 @@ async def test_activity__very_long_user_agent__recorded_truncated(client: Client
 
 async def test_activity__theme_update__recorded_with_before_and_after(client: Client) -> None:
     owner = await client.register()
-    r = await client.request("PUT", "/settings/theme", owner["token"], json={"mode": "dark", "primary_color": "#112233"})
+    r = await client.request(
+        "PUT", "/settings/theme", owner["token"], json={"mode": "dark", "primary_color": "#112233"}
+    )
     assert r.status_code == 200
     [entry] = (await _activity(client, owner["token"], action="theme.update"))["entries"]
     assert entry["resource_type"] == "theme" and entry["resource_id"] == str(owner["user"]["id"])
-    assert entry["details"] == {"mode": {"before": "system", "after": "dark"},
-                                "primary_color": {"before": "#4F46E5", "after": "#112233"}}
+    assert entry["details"] == {
+        "mode": {"before": "system", "after": "dark"},
+        "primary_color": {"before": "#4F46E5", "after": "#112233"},
+    }
 
 
 # --- theme -----------------------------------------------------------------------------------------------
@@ -282,7 +317,9 @@ async def test_theme__full_update__200_and_persisted(client: Client) -> None:
 async def test_theme__partial_update__other_fields_kept(client: Client) -> None:
     # Given a customised theme
     owner = await client.register()
-    await client.request("PUT", "/settings/theme", owner["token"], json={"primary_color": "#ff0000", "mode": "light"})
+    await client.request(
+        "PUT", "/settings/theme", owner["token"], json={"primary_color": "#ff0000", "mode": "light"}
+    )
     # When changing only the sidebar
     r = await client.request("PUT", "/settings/theme", owner["token"], json={"sidebar_style": "collapsed"})
     # Then the other fields keep their values
@@ -307,34 +344,42 @@ async def test_theme__per_user__another_users_theme_unchanged(client: Client, da
 async def test_theme__viewer__changes_own_theme(client: Client, database_url: str) -> None:
     owner = await client.register()
     viewer = await add_member(database_url, _org(owner), "viewer", client)
-    r = await client.request("PUT", "/settings/theme", viewer["token"], json={"mode": "light",
-                                                                              "sidebar_style": "compact"})
+    r = await client.request(
+        "PUT", "/settings/theme", viewer["token"], json={"mode": "light", "sidebar_style": "compact"}
+    )
     assert r.status_code == 200
-    assert await _theme(client, viewer["token"]) == {**DEFAULT_THEME, "mode": "light", "sidebar_style": "compact"}
+    assert await _theme(client, viewer["token"]) == {
+        **DEFAULT_THEME,
+        "mode": "light",
+        "sidebar_style": "compact",
+    }
     assert await _theme(client, owner["token"]) == DEFAULT_THEME
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"primary_color": "red"}, "primary_color"),
-    ({"primary_color": "#FFF"}, "primary_color"),
-    ({"primary_color": "#GGGGGG"}, "primary_color"),
-    ({"primary_color": "FFFFFF"}, "primary_color"),
-    ({"primary_color": "#1234567"}, "primary_color"),
-    ({"primary_color": "#12345"}, "primary_color"),
-    ({"primary_color": 0xFFFFFF}, "primary_color"),
-    ({"primary_color": None}, "primary_color"),
-    ({"mode": "dim"}, "mode"),
-    ({"mode": "DARK"}, "mode"),
-    ({"mode": ""}, "mode"),
-    ({"mode": 1}, "mode"),
-    ({"mode": ["dark"]}, "mode"),
-    ({"mode": None}, "mode"),
-    ({"sidebar_style": "hidden"}, "sidebar_style"),
-    ({"sidebar_style": True}, "sidebar_style"),
-    ({"sidebar_style": None}, "sidebar_style"),
-    ({"font": "serif"}, "font"),
-    ({"mode": "dark", "layout": "grid"}, "layout"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"primary_color": "red"}, "primary_color"),
+        ({"primary_color": "#FFF"}, "primary_color"),
+        ({"primary_color": "#GGGGGG"}, "primary_color"),
+        ({"primary_color": "FFFFFF"}, "primary_color"),
+        ({"primary_color": "#1234567"}, "primary_color"),
+        ({"primary_color": "#12345"}, "primary_color"),
+        ({"primary_color": 0xFFFFFF}, "primary_color"),
+        ({"primary_color": None}, "primary_color"),
+        ({"mode": "dim"}, "mode"),
+        ({"mode": "DARK"}, "mode"),
+        ({"mode": ""}, "mode"),
+        ({"mode": 1}, "mode"),
+        ({"mode": ["dark"]}, "mode"),
+        ({"mode": None}, "mode"),
+        ({"sidebar_style": "hidden"}, "sidebar_style"),
+        ({"sidebar_style": True}, "sidebar_style"),
+        ({"sidebar_style": None}, "sidebar_style"),
+        ({"font": "serif"}, "font"),
+        ({"mode": "dark", "layout": "grid"}, "layout"),
+    ],
+)
 async def test_theme__invalid_field__400_with_details_and_unchanged(
     client: Client, body: dict[str, Any], field: str
 ) -> None:
@@ -343,7 +388,9 @@ async def test_theme__invalid_field__400_with_details_and_unchanged(
     theme = {"primary_color": "#010203", "mode": "light", "sidebar_style": "compact"}
     assert (await client.request("PUT", "/settings/theme", owner["token"], json=theme)).status_code == 200
     # When sending one invalid value (even beside a valid one) / Then 400 naming the field
-    r = await client.request("PUT", "/settings/theme", owner["token"], json={"sidebar_style": "expanded", **body})
+    r = await client.request(
+        "PUT", "/settings/theme", owner["token"], json={"sidebar_style": "expanded", **body}
+    )
     assert r.status_code == 400, r.text
     assert field in r.json()["details"]
     # and nothing changed
@@ -353,8 +400,13 @@ async def test_theme__invalid_field__400_with_details_and_unchanged(
 @pytest.mark.parametrize("content", [b'["dark"]', b'"dark"', b"{not json", b"null"])
 async def test_theme__body_not_a_json_object__400_and_unchanged(client: Client, content: bytes) -> None:
     owner = await client.register()
-    r = await client.request("PUT", "/settings/theme", owner["token"], content=content,
-                             headers={"Content-Type": "application/json"})
+    r = await client.request(
+        "PUT",
+        "/settings/theme",
+        owner["token"],
+        content=content,
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 400
     assert await _theme(client, owner["token"]) == DEFAULT_THEME
 

@@ -70,7 +70,9 @@ class SseClient:
         assert self.response is not None
         return self.response
 
-    async def wait_for(self, predicate: Callable[[str], bool], timeout: float, start: int = 0) -> tuple[float, str]:
+    async def wait_for(
+        self, predicate: Callable[[str], bool], timeout: float, start: int = 0
+    ) -> tuple[float, str]:
         """The first line from index `start` on that matches (waiting up to `timeout` seconds)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -95,7 +97,7 @@ class SseClient:
 
     def data(self) -> list[list[dict[str, Any]]]:
         """Every `data:` message so far, decoded."""
-        return [orjson.loads(line[len("data: "):]) for _, line in self.lines if line.startswith("data: ")]
+        return [orjson.loads(line[len("data: ") :]) for _, line in self.lines if line.startswith("data: ")]
 
     def events(self) -> list[dict[str, Any]]:
         return [event for message in self.data() for event in message]
@@ -117,7 +119,9 @@ async def sse(client: Client, app_id: int, token: str | None) -> AsyncIterator[S
         await stream.close()
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float, what: str, interval: float = 0.05) -> Any:
+async def eventually(
+    check: Callable[[], Awaitable[Any]], timeout: float, what: str, interval: float = 0.05
+) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = await check()
@@ -138,7 +142,9 @@ def parse_iso(text: str) -> datetime:
 
 
 async def post_batch(client: Client, sdk_key: str, events: list[dict[str, Any]]) -> httpx.Response:
-    return await client.request("POST", "/events/batch", headers={"X-SDK-Key": sdk_key}, json={"events": events})
+    return await client.request(
+        "POST", "/events/batch", headers={"X-SDK-Key": sdk_key}, json={"events": events}
+    )
 
 
 async def accepted(client: Client, sdk_key: str, events: list[dict[str, Any]]) -> float:
@@ -153,6 +159,7 @@ async def stored_at(database_url: str, app_id: int, count: int, timeout: float =
     """When the app's events table first holds `count` rows (polled every 10 ms; monotonic time)."""
     conn = await asyncpg.connect(database_url)
     try:
+
         async def rows() -> bool:
             return await conn.fetchval("SELECT count(*) FROM events WHERE app_id = $1", app_id) >= count
 
@@ -168,23 +175,37 @@ async def stored_events(database_url: str, app_id: int) -> list[asyncpg.Record]:
         return await conn.fetch(
             "SELECT e.id, e.device_id, d.android_id, e.event_type, e.event_data::text AS event_data, e.created_at, "
             "e.event_id::text AS event_id FROM events e JOIN devices d ON d.id = e.device_id "
-            "WHERE e.app_id = $1 ORDER BY e.id", app_id)
+            "WHERE e.app_id = $1 ORDER BY e.id",
+            app_id,
+        )
     finally:
         await conn.close()
 
 
 def as_streamed(row: asyncpg.Record) -> dict[str, Any]:
     """A stored event as the stream should show it."""
-    return {"id": row["id"], "device_id": row["device_id"], "android_id": row["android_id"],
-            "event_type": row["event_type"], "event_data": orjson.loads(row["event_data"]),
-            "created_at": iso_ms(row["created_at"]), "event_id": row["event_id"]}
+    return {
+        "id": row["id"],
+        "device_id": row["device_id"],
+        "android_id": row["android_id"],
+        "event_type": row["event_type"],
+        "event_data": orjson.loads(row["event_data"]),
+        "created_at": iso_ms(row["created_at"]),
+        "event_id": row["event_id"],
+    }
 
 
 async def org_with_app(client: Client, name: str) -> dict[str, Any]:
     owner = await client.register(org=name)
     app = await client.create_app(owner["token"], name=f"{name} app")
-    return {"owner": owner, "token": owner["token"], "org_id": owner["user"]["org_id"], "app": app,
-            "app_id": app["id"], "sdk_key": app["sdk_key"]}
+    return {
+        "owner": owner,
+        "token": owner["token"],
+        "org_id": owner["user"]["org_id"],
+        "app": app,
+        "app_id": app["id"],
+        "sdk_key": app["sdk_key"],
+    }
 
 
 def channel_listeners(redis_url: str, app_id: int) -> int:
@@ -201,7 +222,10 @@ async def test_stream__batch_stored__arrives_within_a_second_and_never_on_anothe
 ) -> None:
     # Given two orgs A and B, each with an app, and an SSE client on each app's stream
     a, b = await org_with_app(client, "Org A"), await org_with_app(client, "Org B")
-    async with sse(client, a["app_id"], a["token"]) as stream_a, sse(client, b["app_id"], b["token"]) as stream_b:
+    async with (
+        sse(client, a["app_id"], a["token"]) as stream_a,
+        sse(client, b["app_id"], b["token"]) as stream_b,
+    ):
         await stream_a.connected()
         await stream_b.connected()
         r = await stream_a.opened()
@@ -210,23 +234,32 @@ async def test_stream__batch_stored__arrives_within_a_second_and_never_on_anothe
         assert r.headers.get("x-request-id")
 
         # When B's app stores a batch first (seen on B's stream)
-        await accepted(client, b["sdk_key"], [{"android_id": "b-device", "event_type": "b_only",
-                                               "event_data": {"org": "B"}}])
+        await accepted(
+            client,
+            b["sdk_key"],
+            [{"android_id": "b-device", "event_type": "b_only", "event_data": {"org": "B"}}],
+        )
         await stream_b.wait_for(lambda s: s.startswith("data: "), 10)
 
         # And then A's app stores a batch (explicit created_at and event_id, and neither)
         created = datetime.now(UTC).replace(microsecond=123000) - timedelta(minutes=5)
         explicit_id = str(uuid.uuid4())
         events = [
-            {"android_id": "a-device-1", "event_type": "level_up", "event_data": {"level": 3, "tags": ["x", "y"],
-             "nested": {"ok": True, "n": None}}, "created_at": created.isoformat().replace("+00:00", "Z"),
-             "event_id": explicit_id},
+            {
+                "android_id": "a-device-1",
+                "event_type": "level_up",
+                "event_data": {"level": 3, "tags": ["x", "y"], "nested": {"ok": True, "n": None}},
+                "created_at": created.isoformat().replace("+00:00", "Z"),
+                "event_id": explicit_id,
+            },
             {"android_id": "a-device-2", "event_type": "session_start"},
         ]
         before = datetime.now(UTC)
         seen_lines = len(stream_a.lines)
         sent = time.monotonic()
-        arrival = asyncio.create_task(stream_a.wait_for(lambda s: s.startswith("data: "), 30, start=seen_lines))
+        arrival = asyncio.create_task(
+            stream_a.wait_for(lambda s: s.startswith("data: "), 30, start=seen_lines)
+        )
         stored_task = asyncio.create_task(stored_at(database_url, a["app_id"], 2))
         acked = await accepted(client, a["sdk_key"], events)
         after = datetime.now(UTC)
@@ -235,7 +268,9 @@ async def test_stream__batch_stored__arrives_within_a_second_and_never_on_anothe
 
         # Then it arrives on A's stream within a second of being stored (and soon after the 202)
         assert arrived - stored < 1.0, f"arrived {arrived - stored:.3f}s after the rows were stored"
-        assert arrived - acked < 5.0, f"arrived {arrived - acked:.3f}s after the 202 ({acked - sent:.3f}s to 202)"
+        assert arrived - acked < 5.0, (
+            f"arrived {arrived - acked:.3f}s after the 202 ({acked - sent:.3f}s to 202)"
+        )
         # As `data: [...]` with every field of each stored event
         message = orjson.loads(line.removeprefix("data: "))
         rows = await stored_events(database_url, a["app_id"])
@@ -248,7 +283,9 @@ async def test_stream__batch_stored__arrives_within_a_second_and_never_on_anothe
         assert first["created_at"] == iso_ms(created)
         assert second["android_id"] == "a-device-2" and second["event_data"] == {}
         uuid.UUID(second["event_id"])  # server-made
-        assert before - timedelta(seconds=1) <= parse_iso(second["created_at"]) <= after + timedelta(seconds=1)
+        assert (
+            before - timedelta(seconds=1) <= parse_iso(second["created_at"]) <= after + timedelta(seconds=1)
+        )
         assert all(isinstance(e["id"], int) and isinstance(e["device_id"], int) for e in message)
 
         # And A's stream never shows B's batch; B's shows only B's
@@ -265,7 +302,10 @@ async def test_stream__events_sent_again__not_published_again(
     # Given an app's stream that has shown a stored batch
     a = await org_with_app(client, "Org A")
     ids = [str(uuid.uuid4()) for _ in range(3)]
-    batch = [{"android_id": "dev", "event_type": "tap", "event_data": {"i": i}, "event_id": ids[i]} for i in range(3)]
+    batch = [
+        {"android_id": "dev", "event_type": "tap", "event_data": {"i": i}, "event_id": ids[i]}
+        for i in range(3)
+    ]
     async with sse(client, a["app_id"], a["token"]) as stream:
         await stream.connected()
         await accepted(client, a["sdk_key"], batch)
@@ -277,10 +317,14 @@ async def test_stream__events_sent_again__not_published_again(
         await accepted(client, a["sdk_key"], batch)
         await asyncio.gather(accepted(client, a["sdk_key"], batch), accepted(client, a["sdk_key"], batch))
         twice = str(uuid.uuid4())
-        await accepted(client, a["sdk_key"], [{"android_id": "dev", "event_type": "tap", "event_id": twice}] * 2)
+        await accepted(
+            client, a["sdk_key"], [{"android_id": "dev", "event_type": "tap", "event_id": twice}] * 2
+        )
         # (a marker batch after them: once it has arrived, the duplicates had their chance)
         marker = str(uuid.uuid4())
-        await accepted(client, a["sdk_key"], [{"android_id": "dev", "event_type": "marker", "event_id": marker}])
+        await accepted(
+            client, a["sdk_key"], [{"android_id": "dev", "event_type": "marker", "event_id": marker}]
+        )
         await stored_at(database_url, a["app_id"], 5)
         await stream.wait_for(lambda s: marker in s, 10)
         await asyncio.sleep(0.5)
@@ -301,14 +345,22 @@ async def test_stream__event_id_not_in_canonical_form__streamed_as_stored(
     async with sse(client, a["app_id"], a["token"]) as stream:
         await stream.connected()
         # When a batch carries event ids in upper case and without hyphens (both valid UUIDs)
-        await accepted(client, a["sdk_key"], [{"android_id": "dev", "event_type": "upper", "event_id": upper},
-                                              {"android_id": "dev", "event_type": "compact", "event_id": compact}])
+        await accepted(
+            client,
+            a["sdk_key"],
+            [
+                {"android_id": "dev", "event_type": "upper", "event_id": upper},
+                {"android_id": "dev", "event_type": "compact", "event_id": compact},
+            ],
+        )
         await stored_at(database_url, a["app_id"], 2)
         # Then both events arrive, with the event id as stored (canonical form)
         await stream.wait_for(lambda s: s.startswith("data: "), 5)
         await asyncio.sleep(0.3)
         rows = await stored_events(database_url, a["app_id"])
-        assert sorted(e["event_id"] for e in stream.events()) == sorted([upper.lower(), str(uuid.UUID(compact))])
+        assert sorted(e["event_id"] for e in stream.events()) == sorted(
+            [upper.lower(), str(uuid.UUID(compact))]
+        )
         assert sorted(stream.events(), key=lambda e: e["id"]) == [as_streamed(row) for row in rows]
 
 
@@ -385,13 +437,33 @@ async def test_stream__credentials__checked_like_a_bearer_token_and_never_logged
         viewer = await add_member(database_url, a["org_id"], "viewer", client)
         user = a["owner"]["user"]
         now = int(time.time())
-        expired = jwt.encode({"sub": str(user["id"]), "org": a["org_id"], "role": "owner", "iat": now - 100,
-                              "exp": now - 10, "jti": uuid.uuid4().hex}, TEST_SECRET, algorithm="HS256")
-        forged = jwt.encode({"sub": str(user["id"]), "org": a["org_id"], "role": "owner", "iat": now,
-                             "exp": now + 600, "jti": uuid.uuid4().hex}, "not-the-secret-" + "x" * 40,
-                            algorithm="HS256")
-        login = await client.request("POST", "/auth/login", json={"email": a["owner"]["email"],
-                                                                  "password": a["owner"]["password"]})
+        expired = jwt.encode(
+            {
+                "sub": str(user["id"]),
+                "org": a["org_id"],
+                "role": "owner",
+                "iat": now - 100,
+                "exp": now - 10,
+                "jti": uuid.uuid4().hex,
+            },
+            TEST_SECRET,
+            algorithm="HS256",
+        )
+        forged = jwt.encode(
+            {
+                "sub": str(user["id"]),
+                "org": a["org_id"],
+                "role": "owner",
+                "iat": now,
+                "exp": now + 600,
+                "jti": uuid.uuid4().hex,
+            },
+            "not-the-secret-" + "x" * 40,
+            algorithm="HS256",
+        )
+        login = await client.request(
+            "POST", "/auth/login", json={"email": a["owner"]["email"], "password": a["owner"]["password"]}
+        )
         revoked = login.json()["token"]
         assert (await client.request("POST", "/auth/logout", revoked)).status_code == 200
         garbage = "not-a-jwt-" + uuid.uuid4().hex
@@ -412,11 +484,16 @@ async def test_stream__credentials__checked_like_a_bearer_token_and_never_logged
             assert code == 401, (token, code, body)
             assert "error" in body
         # And the token may come as a Bearer header instead (checked the same way)
-        r = await client.http.get("/stream", params={"app_id": a["app_id"]},
-                                  headers={"Authorization": f"Bearer {garbage}"})
+        r = await client.http.get(
+            "/stream", params={"app_id": a["app_id"]}, headers={"Authorization": f"Bearer {garbage}"}
+        )
         assert r.status_code == 401
-        async with client.http.stream("GET", "/stream", params={"app_id": a["app_id"]},
-                                      headers={"Authorization": f"Bearer {a['token']}"}) as r:
+        async with client.http.stream(
+            "GET",
+            "/stream",
+            params={"app_id": a["app_id"]},
+            headers={"Authorization": f"Bearer {a['token']}"},
+        ) as r:
             assert r.status_code == 200
             assert await r.aiter_lines().__anext__() == CONNECTED
         # And another org's app is 404, like an app that does not exist
@@ -469,8 +546,14 @@ async def test_stream__redis_down__open_stream_keeps_delivering_by_polling_the_d
             # database, another Redis)
             mark = len(stream.lines)
             stored_task = asyncio.create_task(stored_at(database_url, a["app_id"], 3))
-            await accepted(session_client, a["sdk_key"], [{"android_id": "dev", "event_type": "polled_1"},
-                                                          {"android_id": "dev-2", "event_type": "polled_2"}])
+            await accepted(
+                session_client,
+                a["sdk_key"],
+                [
+                    {"android_id": "dev", "event_type": "polled_1"},
+                    {"android_id": "dev-2", "event_type": "polled_2"},
+                ],
+            )
             stored = await stored_task
 
             # Then they arrive on the open stream within ~2 s of being stored, from the database

@@ -43,8 +43,12 @@ async def _fetch(database_url: str, query: str, *args: Any) -> list[asyncpg.Reco
 
 
 async def _stored_users(database_url: str, org_id: int) -> list[dict[str, Any]]:
-    rows = await _fetch(database_url, "SELECT id, email, role, status, invite_token_hash, invite_expires_at "
-                                      "FROM users WHERE org_id = $1 ORDER BY id", org_id)
+    rows = await _fetch(
+        database_url,
+        "SELECT id, email, role, status, invite_token_hash, invite_expires_at "
+        "FROM users WHERE org_id = $1 ORDER BY id",
+        org_id,
+    )
     return [dict(r) for r in rows]
 
 
@@ -53,14 +57,17 @@ def _org(account: dict[str, Any]) -> int:
 
 
 async def _invite(client: Client, token: str, role: str, email: str | None = None) -> dict[str, Any]:
-    r = await client.request("POST", "/team/invite", token, json={"email": email or unique_email(role), "role": role})
+    r = await client.request(
+        "POST", "/team/invite", token, json={"email": email or unique_email(role), "role": role}
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
 
 async def _accept(client: Client, invite_token: str, password: str = NEW_PASSWORD, name: str = "New Member"):
-    return await client.request("POST", "/auth/accept-invite",
-                                json={"token": invite_token, "name": name, "password": password})
+    return await client.request(
+        "POST", "/auth/accept-invite", json={"token": invite_token, "name": name, "password": password}
+    )
 
 
 async def _login(client: Client, email: str, password: str):
@@ -84,12 +91,16 @@ async def _joined(client: Client, owner_token: str, role: str) -> dict[str, Any]
 # --- invite and accept -----------------------------------------------------------------------------------
 
 
-async def test_invite__accept__new_member_logs_in_with_invited_role(client: Client, database_url: str) -> None:
+async def test_invite__accept__new_member_logs_in_with_invited_role(
+    client: Client, database_url: str
+) -> None:
     # Given an owner
     owner = await client.register()
     email = unique_email("admin")
     # When inviting an admin
-    r = await client.request("POST", "/team/invite", owner["token"], json={"email": email.upper(), "role": "admin"})
+    r = await client.request(
+        "POST", "/team/invite", owner["token"], json={"email": email.upper(), "role": "admin"}
+    )
     # Then a one-time token comes back with a pending member, valid for 7 days
     assert r.status_code == 201, r.text
     invite = r.json()
@@ -109,8 +120,13 @@ async def test_invite__accept__new_member_logs_in_with_invited_role(client: Clie
     # Then the new member gets a working token with the invited role
     assert accepted.status_code == 200, accepted.text
     body = accepted.json()
-    assert body["user"] == {"id": member["id"], "org_id": _org(owner), "role": "admin", "name": "Ada Admin",
-                            "email": email}
+    assert body["user"] == {
+        "id": member["id"],
+        "org_id": _org(owner),
+        "role": "admin",
+        "name": "Ada Admin",
+        "email": email,
+    }
     me = await client.request("GET", "/auth/me", body["token"])
     assert me.status_code == 200
     assert me.json()["user"]["role"] == "admin" and me.json()["org"]["id"] == _org(owner)
@@ -118,8 +134,9 @@ async def test_invite__accept__new_member_logs_in_with_invited_role(client: Clie
     login = await _login(client, email, NEW_PASSWORD)
     assert login.status_code == 200, login.text
     assert login.json()["user"]["role"] == "admin" and login.json()["user"]["org_id"] == _org(owner)
-    created = await client.request("POST", "/apps", login.json()["token"],
-                                   json={"name": "By admin", "package_name": "com.acme.byadmin"})
+    created = await client.request(
+        "POST", "/apps", login.json()["token"], json={"name": "By admin", "package_name": "com.acme.byadmin"}
+    )
     assert created.status_code == 201
     # and the team lists them as active, with the invitation fields cleared
     members = await _members(client, owner["token"])
@@ -134,7 +151,9 @@ async def test_accept_invite__viewer_role__viewer_cannot_mutate(client: Client) 
     viewer = await _joined(client, owner["token"], "viewer")
     me = await client.request("GET", "/auth/me", viewer["token"])
     assert me.json()["user"]["role"] == "viewer"
-    r = await client.request("POST", "/apps", viewer["token"], json={"name": "X", "package_name": "com.acme.x"})
+    r = await client.request(
+        "POST", "/apps", viewer["token"], json={"name": "X", "package_name": "com.acme.x"}
+    )
     assert r.status_code == 403
 
 
@@ -156,8 +175,11 @@ async def test_accept_invite__expired__400_and_still_pending(client: Client, dat
     # Given an invitation whose 7 days have passed
     owner = await client.register()
     invite = await _invite(client, owner["token"], "admin")
-    await _fetch(database_url, "UPDATE users SET invite_expires_at = now() - interval '1 second' WHERE id = $1",
-                 invite["member"]["id"])
+    await _fetch(
+        database_url,
+        "UPDATE users SET invite_expires_at = now() - interval '1 second' WHERE id = $1",
+        invite["member"]["id"],
+    )
     # When accepting it / Then it is refused
     r = await _accept(client, invite["invite_token"])
     assert r.status_code == 400
@@ -170,8 +192,11 @@ async def test_accept_invite__expired__400_and_still_pending(client: Client, dat
 async def test_accept_invite__almost_expired__200(client: Client, database_url: str) -> None:
     owner = await client.register()
     invite = await _invite(client, owner["token"], "viewer")
-    await _fetch(database_url, "UPDATE users SET invite_expires_at = now() + interval '1 minute' WHERE id = $1",
-                 invite["member"]["id"])
+    await _fetch(
+        database_url,
+        "UPDATE users SET invite_expires_at = now() + interval '1 minute' WHERE id = $1",
+        invite["member"]["id"],
+    )
     assert (await _accept(client, invite["invite_token"])).status_code == 200
 
 
@@ -194,23 +219,29 @@ async def test_accept_invite__short_password__400_and_token_still_valid(client: 
     assert (await _accept(client, invite["invite_token"])).status_code == 200
 
 
-@pytest.mark.parametrize("body", [
-    {"name": "No token", "password": NEW_PASSWORD},
-    {"token": "", "name": "Empty token", "password": NEW_PASSWORD},
-    {"token": "x", "name": "", "password": NEW_PASSWORD},
-    {"token": 123, "name": "Bad type", "password": NEW_PASSWORD},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "No token", "password": NEW_PASSWORD},
+        {"token": "", "name": "Empty token", "password": NEW_PASSWORD},
+        {"token": "x", "name": "", "password": NEW_PASSWORD},
+        {"token": 123, "name": "Bad type", "password": NEW_PASSWORD},
+    ],
+)
 async def test_accept_invite__invalid_body__400_with_details(client: Client, body: dict[str, Any]) -> None:
     r = await client.request("POST", "/auth/accept-invite", json=body)
     assert r.status_code == 400
     assert r.json()["details"]
 
 
-async def test_accept_invite__concurrent_same_token__one_200_rest_400(client: Client, new_client: NewClient) -> None:
+async def test_accept_invite__concurrent_same_token__one_200_rest_400(
+    client: Client, new_client: NewClient
+) -> None:
     owner = await client.register()
     invite = await _invite(client, owner["token"], "viewer")
-    results = await asyncio.gather(*[_accept(new_client(), invite["invite_token"], password=f"password-{i}")
-                                     for i in range(5)])
+    results = await asyncio.gather(
+        *[_accept(new_client(), invite["invite_token"], password=f"password-{i}") for i in range(5)]
+    )
     assert sorted(r.status_code for r in results) == [200, 400, 400, 400, 400]
     [winner] = [i for i, r in enumerate(results) if r.status_code == 200]
     assert (await _login(client, invite["member"]["email"], f"password-{winner}")).status_code == 200
@@ -227,10 +258,13 @@ async def test_invited_member__before_accepting__listed_as_invited_and_cannot_lo
     assert r.status_code == 200
     members = r.json()["members"]
     assert [(m["id"], m["role"], m["status"]) for m in members] == [
-        (owner["user"]["id"], "owner", "active"), (invite["member"]["id"], "viewer", "invited"),
+        (owner["user"]["id"], "owner", "active"),
+        (invite["member"]["id"], "viewer", "invited"),
     ]
     pending = members[1]
-    assert pending["email"] == invite["member"]["email"] and pending["invite_expires_at"] == invite["expires_at"]
+    assert (
+        pending["email"] == invite["member"]["email"] and pending["invite_expires_at"] == invite["expires_at"]
+    )
     assert members[0]["email"] == owner["email"] and members[0]["invite_expires_at"] is None
     assert all(ISO_Z.match(m["created_at"]) for m in members)
     # and the invitee cannot log in, with any password, nor register the email again
@@ -248,7 +282,9 @@ async def test_invite__email_of_active_user__409_and_nothing_stored(
     before = await _stored_users(database_url, _org(owner))
     # When inviting either email (any case) / Then conflict
     for email in (member["email"], stranger["email"].upper(), owner["email"]):
-        r = await client.request("POST", "/team/invite", owner["token"], json={"email": email, "role": "admin"})
+        r = await client.request(
+            "POST", "/team/invite", owner["token"], json={"email": email, "role": "admin"}
+        )
         assert r.status_code == 409, email
         assert r.json()["error"]
     # and no one changed
@@ -260,12 +296,15 @@ async def test_invite__email_pending_in_another_org__409(client: Client, new_cli
     other = await new_client().register()
     pending = await _invite(client, other["token"], "viewer")
     owner = await client.register()
-    r = await client.request("POST", "/team/invite", owner["token"],
-                             json={"email": pending["member"]["email"], "role": "viewer"})
+    r = await client.request(
+        "POST", "/team/invite", owner["token"], json={"email": pending["member"]["email"], "role": "viewer"}
+    )
     assert r.status_code == 409
 
 
-async def test_invite__pending_email_again__new_token_and_old_one_400(client: Client, database_url: str) -> None:
+async def test_invite__pending_email_again__new_token_and_old_one_400(
+    client: Client, database_url: str
+) -> None:
     # Given a pending invitation
     owner = await client.register()
     first = await _invite(client, owner["token"], "viewer")
@@ -283,30 +322,36 @@ async def test_invite__pending_email_again__new_token_and_old_one_400(client: Cl
     assert accepted.json()["user"]["role"] == "admin"
 
 
-async def test_invite__concurrent_same_new_email__one_pending_member_no_500(client: Client,
-                                                                           database_url: str) -> None:
+async def test_invite__concurrent_same_new_email__one_pending_member_no_500(
+    client: Client, database_url: str
+) -> None:
     owner = await client.register()
     email = unique_email("racer")
-    results = await asyncio.gather(*[
-        client.request("POST", "/team/invite", owner["token"], json={"email": email, "role": "viewer"})
-        for _ in range(5)
-    ])
+    results = await asyncio.gather(
+        *[
+            client.request("POST", "/team/invite", owner["token"], json={"email": email, "role": "viewer"})
+            for _ in range(5)
+        ]
+    )
     assert {r.status_code for r in results} <= {201, 409}, [r.text for r in results]
     assert 201 in {r.status_code for r in results}
     assert [u["email"] for u in await _stored_users(database_url, _org(owner))].count(email) == 1
 
 
-@pytest.mark.parametrize("body", [
-    {"email": "not-an-email", "role": "viewer"},
-    {"email": "two@@example.com", "role": "viewer"},
-    {"email": "", "role": "viewer"},
-    {"role": "viewer"},
-    {"email": "someone@example.com", "role": "superuser"},
-    {"email": "someone@example.com", "role": "Owner"},
-    {"email": "someone@example.com"},
-    {"email": "someone@example.com", "role": 1},
-    {"email": ["someone@example.com"], "role": "viewer"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "not-an-email", "role": "viewer"},
+        {"email": "two@@example.com", "role": "viewer"},
+        {"email": "", "role": "viewer"},
+        {"role": "viewer"},
+        {"email": "someone@example.com", "role": "superuser"},
+        {"email": "someone@example.com", "role": "Owner"},
+        {"email": "someone@example.com"},
+        {"email": "someone@example.com", "role": 1},
+        {"email": ["someone@example.com"], "role": "viewer"},
+    ],
+)
 async def test_invite__invalid_email_or_role__400_and_nothing_stored(
     client: Client, database_url: str, body: dict[str, Any]
 ) -> None:
@@ -346,7 +391,9 @@ async def test_invite__admin_invites_owner__403_and_nothing_stored(client: Clien
     admin = await _joined(client, owner["token"], "admin")
     before = await _stored_users(database_url, _org(owner))
     # When inviting an owner / Then forbidden, nothing stored
-    r = await client.request("POST", "/team/invite", admin["token"], json={"email": unique_email(), "role": "owner"})
+    r = await client.request(
+        "POST", "/team/invite", admin["token"], json={"email": unique_email(), "role": "owner"}
+    )
     assert r.status_code == 403
     assert r.json()["error"]
     assert await _stored_users(database_url, _org(owner)) == before
@@ -361,8 +408,9 @@ async def test_invite__admin_reinvites_pending_owner__403_and_invitation_unchang
     pending = await _invite(client, owner["token"], "owner")
     before = await _stored_users(database_url, _org(owner))
     # When an admin invites that email again as admin / Then forbidden: admins do not touch owners
-    r = await client.request("POST", "/team/invite", admin["token"],
-                             json={"email": pending["member"]["email"], "role": "admin"})
+    r = await client.request(
+        "POST", "/team/invite", admin["token"], json={"email": pending["member"]["email"], "role": "admin"}
+    )
     assert r.status_code == 403
     assert await _stored_users(database_url, _org(owner)) == before
     accepted = await _accept(client, pending["invite_token"])
@@ -372,7 +420,9 @@ async def test_invite__admin_reinvites_pending_owner__403_and_invitation_unchang
 # --- roles -----------------------------------------------------------------------------------------------
 
 
-async def test_viewer__every_team_mutation__403_and_nothing_changed(client: Client, database_url: str) -> None:
+async def test_viewer__every_team_mutation__403_and_nothing_changed(
+    client: Client, database_url: str
+) -> None:
     # Given a viewer, an admin and a pending invitation
     owner = await client.register()
     viewer = await _joined(client, owner["token"], "viewer")
@@ -407,10 +457,12 @@ async def test_viewer__get_team__200(client: Client) -> None:
 
 async def test_team_routes__without_token__401(client: Client) -> None:
     owner = await client.register()
-    for method, path, body in [("GET", "/team", None), ("POST", "/team/invite", {"email": unique_email(),
-                                                                                   "role": "viewer"}),
-                               ("PUT", f"/team/{owner['user']['id']}", {"role": "viewer"}),
-                               ("DELETE", f"/team/{owner['user']['id']}", None)]:
+    for method, path, body in [
+        ("GET", "/team", None),
+        ("POST", "/team/invite", {"email": unique_email(), "role": "viewer"}),
+        ("PUT", f"/team/{owner['user']['id']}", {"role": "viewer"}),
+        ("DELETE", f"/team/{owner['user']['id']}", None),
+    ]:
         assert (await client.request(method, path, json=body)).status_code == 401, (method, path)
 
 
@@ -448,8 +500,12 @@ async def test_change_role__admin_on_owners__403_and_unchanged(client: Client, d
     viewer = await _joined(client, owner["token"], "viewer")
     before = await _stored_users(database_url, _org(owner))
     # When the admin demotes an owner, or makes anyone (itself included) an owner / Then 403
-    for user_id, role in [(owner["user"]["id"], "admin"), (co_owner["user_id"], "viewer"),
-                          (viewer["user_id"], "owner"), (admin["user_id"], "owner")]:
+    for user_id, role in [
+        (owner["user"]["id"], "admin"),
+        (co_owner["user_id"], "viewer"),
+        (viewer["user_id"], "owner"),
+        (admin["user_id"], "owner"),
+    ]:
         r = await client.request("PUT", f"/team/{user_id}", admin["token"], json={"role": role})
         assert r.status_code == 403, (user_id, role)
     # nor remove an owner
@@ -507,8 +563,9 @@ async def test_change_role__owner_demotes_self_when_another_owner_exists__200(cl
     r = await client.request("PUT", f"/team/{owner['user']['id']}", owner["token"], json={"role": "viewer"})
     assert r.status_code == 200 and r.json()["role"] == "viewer"
     # the same token now acts as a viewer
-    assert (await client.request("PUT", f"/team/{co_owner['user_id']}", owner["token"],
-                                 json={"role": "admin"})).status_code == 403
+    assert (
+        await client.request("PUT", f"/team/{co_owner['user_id']}", owner["token"], json={"role": "admin"})
+    ).status_code == 403
 
 
 async def test_change_role__admin_demoted_to_viewer__same_token_403_on_next_mutation(client: Client) -> None:
@@ -520,7 +577,9 @@ async def test_change_role__admin_demoted_to_viewer__same_token_403_on_next_muta
     r = await client.request("PUT", f"/team/{admin['user_id']}", owner["token"], json={"role": "viewer"})
     assert r.status_code == 200
     # Then their very next request with the same token is a viewer's
-    r = await client.request("POST", "/apps", admin["token"], json={"name": "Two", "package_name": "com.acme.two"})
+    r = await client.request(
+        "POST", "/apps", admin["token"], json={"name": "Two", "package_name": "com.acme.two"}
+    )
     assert r.status_code == 403
     assert (await client.request("DELETE", f"/apps/{app['id']}", admin["token"])).status_code == 403
     assert (await client.request("GET", "/apps", admin["token"])).status_code == 200
@@ -573,7 +632,9 @@ async def test_team_member__of_another_org__404_and_unchanged(
 @pytest.mark.parametrize("user_id", ["999999999", "2147483648", "abc", "-1"])
 async def test_team_member__unknown_id__404(client: Client, user_id: str) -> None:
     owner = await client.register()
-    assert (await client.request("PUT", f"/team/{user_id}", owner["token"], json={"role": "admin"})).status_code == 404
+    assert (
+        await client.request("PUT", f"/team/{user_id}", owner["token"], json={"role": "admin"})
+    ).status_code == 404
     assert (await client.request("DELETE", f"/team/{user_id}", owner["token"])).status_code == 404
 
 
@@ -597,7 +658,9 @@ async def test_remove_member__their_token__401_on_next_request(client: Client, n
     assert admin["user_id"] not in await _members(client, owner["token"])
 
 
-async def test_remove_member__then_invited_again__old_token_still_401(client: Client, new_client: NewClient) -> None:
+async def test_remove_member__then_invited_again__old_token_still_401(
+    client: Client, new_client: NewClient
+) -> None:
     owner = await client.register()
     viewer = await _joined(client, owner["token"], "viewer")
     assert (await client.request("DELETE", f"/team/{viewer['user_id']}", owner["token"])).status_code == 200
@@ -622,8 +685,11 @@ async def test_remove_member__owner__403_and_still_working(client: Client) -> No
     co_owner = await _joined(client, owner["token"], "owner")
     admin = await _joined(client, owner["token"], "admin")
     # When anyone tries to remove an owner (themselves included) / Then 403
-    for actor, target in [(owner["token"], owner["user"]["id"]), (owner["token"], co_owner["user_id"]),
-                          (admin["token"], owner["user"]["id"])]:
+    for actor, target in [
+        (owner["token"], owner["user"]["id"]),
+        (owner["token"], co_owner["user_id"]),
+        (admin["token"], owner["user"]["id"]),
+    ]:
         r = await client.request("DELETE", f"/team/{target}", actor)
         assert r.status_code == 403
         assert r.json()["error"]
@@ -671,7 +737,9 @@ async def test_team_changes__in_activity_log_without_the_invite_token(client: Cl
     invite = await _invite(client, owner["token"], "viewer")
     accepted = await _accept(client, invite["invite_token"], name="Val")
     member_id = invite["member"]["id"]
-    assert (await client.request("PUT", f"/team/{member_id}", owner["token"], json={"role": "admin"})).status_code == 200
+    assert (
+        await client.request("PUT", f"/team/{member_id}", owner["token"], json={"role": "admin"})
+    ).status_code == 200
     assert (await client.request("DELETE", f"/team/{member_id}", owner["token"])).status_code == 200
     # When reading the log for team actions
     r = await client.request("GET", "/settings/activity", owner["token"], params={"action": "team.*"})

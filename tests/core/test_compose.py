@@ -24,7 +24,9 @@ def _compose_command() -> list[str] | None:
     """`docker compose` (the plugin), else the standalone `docker-compose`, else None."""
     if shutil.which("docker") is not None:
         try:
-            result = subprocess.run(["docker", "compose", "version"], check=False, capture_output=True, timeout=30)
+            result = subprocess.run(
+                ["docker", "compose", "version"], check=False, capture_output=True, timeout=30
+            )
             if result.returncode == 0:
                 return ["docker", "compose"]
         except (OSError, subprocess.TimeoutExpired):
@@ -54,7 +56,9 @@ def _environment(service: dict[str, Any]) -> dict[str, str]:
     return {str(k): "" if v is None else str(v) for k, v in env.items()}
 
 
-@pytest.mark.skipif(not _compose_available(), reason="neither `docker compose` nor `docker-compose` on this machine")
+@pytest.mark.skipif(
+    not _compose_available(), reason="neither `docker compose` nor `docker-compose` on this machine"
+)
 def test_compose_file__docker_compose_config__valid(tmp_path: Path) -> None:
     env = {**os.environ, **REQUIRED_VARIABLES}
     result = subprocess.run(
@@ -69,11 +73,21 @@ def test_compose_file__docker_compose_config__valid(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.skipif(not _compose_available(), reason="neither `docker compose` nor `docker-compose` on this machine")
+@pytest.mark.skipif(
+    not _compose_available(), reason="neither `docker compose` nor `docker-compose` on this machine"
+)
 def test_compose_file__rabbitmq_profile__valid() -> None:
     env = {**os.environ, **REQUIRED_VARIABLES}
     result = subprocess.run(
-        [*(_compose_command() or []), "-f", str(COMPOSE_FILE), "--profile", "rabbitmq", "config", "--services"],
+        [
+            *(_compose_command() or []),
+            "-f",
+            str(COMPOSE_FILE),
+            "--profile",
+            "rabbitmq",
+            "config",
+            "--services",
+        ],
         check=False,
         capture_output=True,
         text=True,

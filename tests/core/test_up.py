@@ -283,16 +283,27 @@ def test_up__embedded_default__serves_stops_cleanly_and_keeps_data(workdir: Path
         ]
 
     # And `vaimanasoft demo` without any URL seeds this running instance's embedded services
-    env = {k: v for k, v in os.environ.items()
-           if k not in Settings.model_fields and k not in ("VAIMANASOFT_PROCESS", "PROMETHEUS_MULTIPROC_DIR")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in Settings.model_fields and k not in ("VAIMANASOFT_PROCESS", "PROMETHEUS_MULTIPROC_DIR")
+    }
     env.update(DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
-    demo = subprocess.run([*_up_command(), "demo", "--devices", "40", "--days", "5", "--events-per-device", "5",
-                           "--seed", "1"], env=env, cwd=workdir / "cwd2", capture_output=True, text=True, timeout=300)
+    demo = subprocess.run(
+        [*_up_command(), "demo", "--devices", "40", "--days", "5", "--events-per-device", "5", "--seed", "1"],
+        env=env,
+        cwd=workdir / "cwd2",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert demo.returncode == 0, demo.stderr[-2000:]
     password = re.search(r"password: (\S+)", demo.stdout)
     assert password, demo.stdout
     with httpx.Client(base_url=f"{second.base}/api/v4", timeout=30) as http:
-        login = http.post("/auth/login", json={"email": "demo@vaimanasoft.local", "password": password.group(1)})
+        login = http.post(
+            "/auth/login", json={"email": "demo@vaimanasoft.local", "password": password.group(1)}
+        )
         assert login.status_code == 200, login.text
 
     # When Ctrl-C is pressed (SIGINT to the terminal's process group), Then it also stops cleanly

@@ -14,11 +14,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.flags import NEW_DEVICE, CompiledFlag, DeviceAttrs, bucket, compile_flag, variant_pick, version_key
+from pipelines.flags import (
+    NEW_DEVICE,
+    CompiledFlag,
+    DeviceAttrs,
+    bucket,
+    compile_flag,
+    variant_pick,
+    version_key,
+)
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-CTA_VARIANTS = [{"key": "green", "value": "#22C55E", "weight": 50}, {"key": "orange", "value": "#F59E0B", "weight": 30},
-                {"key": "blue", "value": "#3B82F6", "weight": 20}]
+CTA_VARIANTS = [
+    {"key": "green", "value": "#22C55E", "weight": 50},
+    {"key": "orange", "value": "#F59E0B", "weight": 30},
+    {"key": "blue", "value": "#3B82F6", "weight": 20},
+]
 
 # The README's published vectors: (flag_key, android_id, crc32 of "flag_key:android_id", bucket,
 # variant pick % 100, variant for green 50 / orange 30 / blue 20).
@@ -47,8 +58,18 @@ VECTORS = [
 
 
 def _flag(key: str = "f", **fields: Any) -> CompiledFlag:
-    row = {"flag_key": key, "flag_type": "boolean", "is_enabled": True, "rollout_pct": 100, "variants": [],
-           "segments": [], "custom_segment_ids": [], "countries": [], "min_app_version": None, **fields}
+    row = {
+        "flag_key": key,
+        "flag_type": "boolean",
+        "is_enabled": True,
+        "rollout_pct": 100,
+        "variants": [],
+        "segments": [],
+        "custom_segment_ids": [],
+        "countries": [],
+        "min_app_version": None,
+        **fields,
+    }
     return compile_flag(SimpleNamespace(**row))  # type: ignore[arg-type]
 
 
@@ -63,7 +84,11 @@ def test_vectors__match_a_direct_crc32_and_the_evaluation() -> None:
     for key, android_id, crc, expected_bucket, pick, variant in VECTORS:
         assert zlib.crc32(f"{key}:{android_id}".encode()) == crc
         assert crc % 100 == expected_bucket == bucket(key, android_id)
-        assert zlib.crc32(f"{key}:{android_id}:variant".encode()) % 100 == pick == variant_pick(key, android_id, 100)
+        assert (
+            zlib.crc32(f"{key}:{android_id}:variant".encode()) % 100
+            == pick
+            == variant_pick(key, android_id, 100)
+        )
         # Evaluated with a rollout just above and at the bucket
         flag = _flag(key, flag_type="multivariate", variants=CTA_VARIANTS, rollout_pct=expected_bucket + 1)
         result = flag.evaluate(android_id, NEW_DEVICE)
@@ -75,7 +100,9 @@ def test_vectors__match_a_direct_crc32_and_the_evaluation() -> None:
 
 def test_vectors__published_in_the_readme() -> None:
     text = README.read_text()
-    rows = re.findall(r"^ *\| `([^`]+)` \| `([^`]+)` \| (\d+) \| (\d+) \| (\d+) \| (\w+) \|$", text, re.MULTILINE)
+    rows = re.findall(
+        r"^ *\| `([^`]+)` \| `([^`]+)` \| (\d+) \| (\d+) \| (\d+) \| (\w+) \|$", text, re.MULTILINE
+    )
     assert [(k, a, int(c), int(b), int(p), v) for k, a, c, b, p, v in rows] == VECTORS
 
 
@@ -86,20 +113,27 @@ def test_rollout_25__enables_25_percent_of_100k_ids() -> None:
 
 
 def test_variant_split_50_50__within_half_a_percent() -> None:
-    flag = _flag("split_check", flag_type="multivariate",
-                 variants=[{"key": "a", "value": 1, "weight": 1}, {"key": "b", "value": 2, "weight": 1}])
+    flag = _flag(
+        "split_check",
+        flag_type="multivariate",
+        variants=[{"key": "a", "value": 1, "weight": 1}, {"key": "b", "value": 2, "weight": 1}],
+    )
     a = sum(flag.evaluate(x, NEW_DEVICE)["variant"] == "a" for x in _ids(100_000))
     assert abs(a / 100_000 - 0.5) <= 0.005
 
 
-@pytest.mark.parametrize("first_key, second_key", [("first_flag", "second_flag"), ("dark_mode", "paywall.v2"),
-                                                   ("flag_a", "flag_b")])
+@pytest.mark.parametrize(
+    "first_key, second_key",
+    [("first_flag", "second_flag"), ("dark_mode", "paywall.v2"), ("flag_a", "flag_b")],
+)
 def test_two_flags_at_50__overlap_25_percent(first_key: str, second_key: str) -> None:
     # (CRC32 is linear: for ids of one length two keys' hashes differ by a fixed XOR, so about 1 % of key
     # pairs overlap up to 1 point off 25 %; the README says so. These pairs are typical ones.)
     first, second = _flag(first_key, rollout_pct=50), _flag(second_key, rollout_pct=50)
-    both = sum(first.evaluate(x, NEW_DEVICE)["enabled"] and second.evaluate(x, NEW_DEVICE)["enabled"]
-               for x in _ids(100_000))
+    both = sum(
+        first.evaluate(x, NEW_DEVICE)["enabled"] and second.evaluate(x, NEW_DEVICE)["enabled"]
+        for x in _ids(100_000)
+    )
     assert abs(both / 100_000 - 0.25) <= 0.005
 
 
@@ -120,26 +154,44 @@ def test_disabled_or_zero_rollout__never_enabled_and_no_variant() -> None:
 
 
 def test_targeting__every_given_rule_must_match() -> None:
-    flag = _flag(segments=["power_user", "active"], countries=["DE", "AT"], min_app_version="2.4",
-                 custom_segment_ids=[7, 9])
-    good = DeviceAttrs(segment="power_user", country="DE", app_version="2.4.0", custom_segments=frozenset({9}))
+    flag = _flag(
+        segments=["power_user", "active"],
+        countries=["DE", "AT"],
+        min_app_version="2.4",
+        custom_segment_ids=[7, 9],
+    )
+    good = DeviceAttrs(
+        segment="power_user", country="DE", app_version="2.4.0", custom_segments=frozenset({9})
+    )
     assert flag.evaluate("x", good)["enabled"] is True
-    for bad in (DeviceAttrs(**{**good.__dict__, "segment": "new"}),
-                DeviceAttrs(**{**good.__dict__, "country": "FR"}),
-                DeviceAttrs(**{**good.__dict__, "country": None}),
-                DeviceAttrs(**{**good.__dict__, "app_version": "2.3.9"}),
-                DeviceAttrs(**{**good.__dict__, "app_version": None}),
-                DeviceAttrs(**{**good.__dict__, "custom_segments": frozenset({8})}),
-                NEW_DEVICE):
+    for bad in (
+        DeviceAttrs(**{**good.__dict__, "segment": "new"}),
+        DeviceAttrs(**{**good.__dict__, "country": "FR"}),
+        DeviceAttrs(**{**good.__dict__, "country": None}),
+        DeviceAttrs(**{**good.__dict__, "app_version": "2.3.9"}),
+        DeviceAttrs(**{**good.__dict__, "app_version": None}),
+        DeviceAttrs(**{**good.__dict__, "custom_segments": frozenset({8})}),
+        NEW_DEVICE,
+    ):
         assert flag.evaluate("x", bad)["enabled"] is False, bad
     assert _flag(segments=["new"]).evaluate("x", NEW_DEVICE)["enabled"] is True  # an unknown device is new
 
 
-@pytest.mark.parametrize("older, newer", [
-    ("1.9", "1.10"), ("1.2", "1.2.1"), ("1.2.0-beta.1", "1.2.0"), ("1.2.0-beta.1", "1.2.0-beta.2"),
-    ("1.2.0-alpha", "1.2.0-beta"), ("2.9.9", "2.10"), ("v1.0", "1.0.1"), ("1.0.0-rc.9", "1.0.0-rc.10"),
-    ("3rc1", "3"), ("0.9", "1"),
-])
+@pytest.mark.parametrize(
+    "older, newer",
+    [
+        ("1.9", "1.10"),
+        ("1.2", "1.2.1"),
+        ("1.2.0-beta.1", "1.2.0"),
+        ("1.2.0-beta.1", "1.2.0-beta.2"),
+        ("1.2.0-alpha", "1.2.0-beta"),
+        ("2.9.9", "2.10"),
+        ("v1.0", "1.0.1"),
+        ("1.0.0-rc.9", "1.0.0-rc.10"),
+        ("3rc1", "3"),
+        ("0.9", "1"),
+    ],
+)
 def test_version_key__orders_versions(older: str, newer: str) -> None:
     assert version_key(older) < version_key(newer)
 

@@ -21,7 +21,9 @@ from pipelines.stats import (
 
 # Derandomized: the same examples every run, so a tolerance met once is met in CI too.
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True)
-SLOW_PROPERTY = settings(max_examples=60, deadline=None, derandomize=True)  # each example runs a scipy quadrature
+SLOW_PROPERTY = settings(
+    max_examples=60, deadline=None, derandomize=True
+)  # each example runs a scipy quadrature
 
 
 @st.composite
@@ -86,10 +88,13 @@ def test_wilson_interval__any_counts__matches_scipy_binomtest(
 
 
 @pytest.mark.parametrize(
-    ("successes", "trials"), [(0, 1), (1, 1), (1, 2), (7, 10), (50, 100), (1, 1_000_000), (999_999, 1_000_000)]
+    ("successes", "trials"),
+    [(0, 1), (1, 1), (1, 2), (7, 10), (50, 100), (1, 1_000_000), (999_999, 1_000_000)],
 )
 @pytest.mark.parametrize("confidence", [0.95, 0.99])
-def test_wilson_interval__grid__matches_scipy_binomtest(successes: int, trials: int, confidence: float) -> None:
+def test_wilson_interval__grid__matches_scipy_binomtest(
+    successes: int, trials: int, confidence: float
+) -> None:
     expected = stats.binomtest(successes, trials).proportion_ci(confidence, method="wilson")
     assert wilson_interval(successes, trials, confidence) == pytest.approx(
         (expected.low, expected.high), rel=1e-12, abs=1e-14
@@ -342,7 +347,9 @@ def test_srm_p_value__no_units_or_single_group__none(observed: list[int], weight
     assert srm_p_value(observed, weights) is None
 
 
-@pytest.mark.parametrize(("observed", "weights"), [([1, 2], [1.0]), ([1, 2], [1.0, 0.0]), ([-1, 2], [1.0, 1.0])])
+@pytest.mark.parametrize(
+    ("observed", "weights"), [([1, 2], [1.0]), ([1, 2], [1.0, 0.0]), ([-1, 2], [1.0, 1.0])]
+)
 def test_srm_p_value__mismatched_or_invalid_inputs__value_error(
     observed: list[int], weights: list[float]
 ) -> None:

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ import redis
 
 from tests.support import Client, Platform, Proc, free_port, redis_db, with_redis_db
 
-MINUTE_START = datetime(2026, 3, 20, 14, 30, 0, tzinfo=timezone.utc)
+MINUTE_START = datetime(2026, 3, 20, 14, 30, 0, tzinfo=UTC)
 TICK_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -316,9 +316,21 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while True:
@@ -371,7 +383,7 @@ def test_run_once__broker_down_then_back__tick_sent_after_recovery(
 
 
 def parse_ticks(raw: list[str]) -> list[datetime]:
-    return sorted(datetime.strptime(t, TICK_FORMAT).replace(tzinfo=timezone.utc) for t in raw)
+    return sorted(datetime.strptime(t, TICK_FORMAT).replace(tzinfo=UTC) for t in raw)
 
 
 def assert_consecutive_seconds(raw: list[str]) -> None:
