@@ -52,15 +52,45 @@ SESSION_CLAIM = "vs:test:session"
 CLAIM_SECONDS = 4 * 3600
 
 
+def _redis_databases(url: str) -> int:
+    try:
+        return int(redis.Redis.from_url(url).config_get("databases").get("databases", 16))
+    except (redis.RedisError, ValueError):
+        return 16
+
+
+def _pid_alive(value: bytes | None) -> bool:
+    try:
+        os.kill(int(value or 0), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return int(value or 0) > 0
+
+
 def _claim_redis_db(url: str) -> str:
     """A Redis database of its own for this test session, so that two sessions on one server (a
     developer's run beside CI's) never flush or consume each other's queues. Tests also use the
-    next two databases (tests.support.with_redis_db), hence the steps of three."""
-    for number in (0, 3, 6, 9, 12):
-        candidate = with_redis_db(url, number)
-        if redis.Redis.from_url(candidate).set(SESSION_CLAIM, os.getpid(), nx=True, ex=CLAIM_SECONDS):
-            return candidate
-    pytest.exit("Every test Redis database (0, 3, 6, 9, 12) is claimed by another test session.", returncode=2)
+    next two databases (tests.support.with_redis_db), hence the steps of three. A claim whose
+    process is gone (a killed session on this machine) is taken over."""
+    numbers = range(0, _redis_databases(url) - 2, 3)
+    for number in numbers:
+        client = redis.Redis.from_url(with_redis_db(url, number))
+        if client.set(SESSION_CLAIM, os.getpid(), nx=True, ex=CLAIM_SECONDS):
+            return with_redis_db(url, number)
+    for number in numbers:
+        client = redis.Redis.from_url(with_redis_db(url, number))
+        holder = client.get(SESSION_CLAIM)
+        if (
+            not _pid_alive(holder)
+            and client.set(SESSION_CLAIM, os.getpid(), xx=True, ex=CLAIM_SECONDS, get=True) == holder
+        ):
+            return with_redis_db(url, number)
+    pytest.exit(
+        f"Every test Redis database ({', '.join(map(str, numbers))}) is claimed by another test session.",
+        returncode=2,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -109,7 +139,9 @@ def platform(services: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
     """Spawns platform processes against the test services; stops them all at the end."""
     root = tmp_path_factory.mktemp("platform")
     (root / "logs").mkdir()
-    env = Platform(database_url=services[0], redis_url=services[1], data_dir=root / "data", logs=root / "logs")
+    env = Platform(
+        database_url=services[0], redis_url=services[1], data_dir=root / "data", logs=root / "logs"
+    )
     yield env
     env.stop_all()
 
@@ -192,4 +224,3 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if any(name in getattr(item, "fixturenames", ()) for name in ("server", "client", "platform")):
             if "services" not in item.fixturenames:
                 item.fixturenames.append("services")
-
