@@ -51,6 +51,21 @@ def _resource_id(response: HTTPResponse, path_params: dict[str, Any]) -> str | N
     return None
 
 
+def actor(request: Request, principal: Principal) -> activity.Actor | None:
+    """The activity-log actor of a request (None for an operator token, which acts on no organisation)."""
+    extra = note(request)
+    org_id = extra.org_id or principal.org_id
+    if org_id is None:
+        return None
+    return activity.Actor(
+        org_id=org_id,
+        user_id=extra.user_id or principal.user_id,
+        user_email=extra.user_email or principal.email,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
 async def record(
     request: Request, principal: Principal, action: str, response: HTTPResponse, path_params: dict[str, Any]
 ) -> None:
@@ -68,7 +83,9 @@ async def record(
         ip=client_ip(request),
         user_agent=request.headers.get("user-agent"),
     )
-    resource_id = str(extra.resource_id) if extra.resource_id is not None else _resource_id(response, path_params)
+    resource_id = (
+        str(extra.resource_id) if extra.resource_id is not None else _resource_id(response, path_params)
+    )
     try:
         await activity.record(actor, action, resource_id, extra.details)
     except Exception as exc:  # noqa: BLE001 - the change itself succeeded; say so in the logs

@@ -23,10 +23,11 @@ from sanic_ext.extensions.openapi.definitions import Component, Parameter, Reque
 from api import audit
 from api.auth import Access, Kind, authenticate
 from core.errors import BadRequest, PayloadTooLarge
+from pipelines import activity
 
 API_MAX_BODY = 1024 * 1024  # API.md section 0
 SDK_MAX_BODY = 256 * 1024
-ROUTES: list["RouteInfo"] = []  # every declared route, for docs and the isolation suite
+ROUTES: list[RouteInfo] = []  # every declared route, for docs and the isolation suite
 
 
 class Body(BaseModel):
@@ -57,8 +58,9 @@ class OptionalAppQuery(Query):
     app_id: int | None = Field(None, ge=1, le=2**31 - 1)
 
 
-def set_fields(body: BaseModel, nullable: frozenset[str], what: str, exclude: frozenset[str] = frozenset()
-               ) -> dict[str, Any]:
+def set_fields(
+    body: BaseModel, nullable: frozenset[str], what: str, exclude: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """The fields a partial update set; null clears a `nullable` field and is 400 for any other (those
     columns always hold a value)."""
     data = body.model_dump(exclude_unset=True, exclude=set(exclude))
@@ -101,7 +103,9 @@ def _nul_path(value: Any, path: str = "") -> str | None:
     """The dotted path of the first string (or key) in `value` holding a NUL character, else None."""
     if isinstance(value, str):
         return path if "\x00" in value else None
-    items: Any = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    items: Any = (
+        value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    )
     for key, item in items:
         here = f"{path}.{key}" if path else str(key)
         if isinstance(key, str) and "\x00" in key:
@@ -178,7 +182,11 @@ def _document(
             docs.append(Response(_schema_ref(model or ErrorOut), status=status, description="Error"))
         else:
             docs.append(Response(_schema_ref(model), status=status, description="Success"))
-    errors = {400: "Invalid parameters", 429: "Rate limited", 503: "A dependency (database, Redis, queue) is down"}
+    errors = {
+        400: "Invalid parameters",
+        429: "Rate limited",
+        503: "A dependency (database, Redis, queue) is down",
+    }
     if body is not None:
         errors[413] = "Request body too large"
     if access.kind is not Kind.public:
@@ -195,8 +203,13 @@ def _document(
             annotation = field.annotation
             schema_type = {int: int, float: float, bool: bool}.get(annotation, str)  # type: ignore[call-overload]
             parameters.append(
-                Parameter(name, schema_type, location="query", required=field.is_required(),
-                          description=field.description or "")
+                Parameter(
+                    name,
+                    schema_type,
+                    location="query",
+                    required=field.is_required(),
+                    description=field.description or "",
+                )
             )
     return openapi.definition(
         summary=summary,
@@ -245,9 +258,19 @@ def endpoint(
                 kwargs["body"] = parse_body(request, body)
             if query is not None:
                 kwargs["query"] = parse_query(request, query)
-            response = await fn(request, principal, **kwargs)
-            if action is not None:
-                await audit.record(request, principal, action, response, path_params)
+            if action is None:
+                return await fn(request, principal, **kwargs)
+            who = audit.actor(request, principal)
+            if who is None:  # a caller of no organisation yet (register, accept-invite): legacy path
+                response = await fn(request, principal, **kwargs)
+            else:
+                # The pipeline writes the entry in the change's own transaction (activity.record_change);
+                # a handler that did not is recorded after its response (the legacy path).
+                with activity.acting(who, action) as pending:
+                    response = await fn(request, principal, **kwargs)
+                if pending.recorded:
+                    return response
+            await audit.record(request, principal, action, response, path_params)
             return response
 
         handler.__name__ = fn.__name__
@@ -267,7 +290,9 @@ def endpoint(
         bp.add_route(documented, path, methods=[method], name=fn.__name__)
         prefix = bp.url_prefix or ""
         ROUTES.append(
-            RouteInfo(method, prefix + path, f"{bp.name}.{fn.__name__}", access, body or body_doc, query, action)
+            RouteInfo(
+                method, prefix + path, f"{bp.name}.{fn.__name__}", access, body or body_doc, query, action
+            )
         )
         return fn
 

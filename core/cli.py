@@ -58,7 +58,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     loader = AppLoader(factory=partial(create_app, settings))
     app = loader.load()
-    app.prepare(host=host, port=port, workers=workers, single_process=workers == 1, access_log=False, motd=False)
+    app.prepare(
+        host=host, port=port, workers=workers, single_process=workers == 1, access_log=False, motd=False
+    )
     if workers == 1:
         Sanic.serve_single(primary=app)
     else:
@@ -70,9 +72,14 @@ def cmd_worker(args: argparse.Namespace) -> None:
     settings = get_settings()
     _require_services(settings)
     argv = [
-        sys.executable, "-m", "dramatiq", "actors",
-        "--processes", str(args.processes or settings.WORKER_PROCESSES),
-        "--threads", str(args.threads or settings.WORKER_THREADS),
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "actors",
+        "--processes",
+        str(args.processes or settings.WORKER_PROCESSES),
+        "--threads",
+        str(args.threads or settings.WORKER_THREADS),
     ]
     if args.queues:
         argv += ["--queues", *args.queues]
@@ -98,7 +105,10 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     scheduler = Scheduler(
-        sync_client(settings.REDIS_URL), broker, cron_table(settings), lock_ttl_ms=settings.SCHEDULER_LOCK_TTL_MS
+        sync_client(settings.REDIS_URL),
+        broker,
+        cron_table(settings),
+        lock_ttl_ms=settings.SCHEDULER_LOCK_TTL_MS,
     )
     scheduler.run_forever(stop)
 
@@ -138,7 +148,9 @@ def cmd_createadmin(args: argparse.Namespace) -> None:
     async def run() -> None:
         await db.init_db(settings)
         try:
-            user = await create_platform_admin(args.email, password, args.name, args.org_name, settings.DEFAULT_PLAN.value)
+            user = await create_platform_admin(
+                args.email, password, args.name, args.org_name, settings.DEFAULT_PLAN.value
+            )
             print(f"platform admin: {user.email} (user id {user.id}, org id {user.org_id})")  # type: ignore[attr-defined]
         finally:
             await db.close_db()
@@ -164,7 +176,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
     report = asyncio.run(run())
     host = "127.0.0.1" if settings.HOST in ("0.0.0.0", "") else settings.HOST
-    print(demo.summary(report, settings.PUBLIC_URL.rstrip("/") or f"http://{host}:{settings.PORT}"), flush=True)
+    print(
+        demo.summary(report, settings.PUBLIC_URL.rstrip("/") or f"http://{host}:{settings.PORT}"), flush=True
+    )
 
 
 def cmd_up(args: argparse.Namespace) -> None:
@@ -172,6 +186,12 @@ def cmd_up(args: argparse.Namespace) -> None:
     from core.supervisor import up
 
     up(get_settings(), host=args.host, port=args.port, demo=args.demo)
+
+
+def cmd_standin(args: argparse.Namespace) -> None:
+    from standins import run
+
+    run(args.name, args.options)
 
 
 def _positive(text: str) -> int:
@@ -188,8 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("up", help="run the whole platform (embedded PostgreSQL/Redis unless URLs are set)")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
-    p.add_argument("--demo", action="store_true",
-                   help="seed the demo organisation on first start (`vaimanasoft demo`) and print its login")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="seed the demo organisation on first start (`vaimanasoft demo`) and print its login",
+    )
     p.set_defaults(func=cmd_up)
 
     p = sub.add_parser("serve", help="run the HTTP API")
@@ -220,10 +243,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="seed a demo organisation with a backdated history (prints its login)")
     p.add_argument("--devices", type=_positive, default=5_000, help="devices across both apps (default 5000)")
     p.add_argument("--days", type=_positive, default=90, help="days of history (default 90)")
-    p.add_argument("--events-per-device", type=_positive, default=40, help="average events per device (default 40)")
+    p.add_argument(
+        "--events-per-device", type=_positive, default=40, help="average events per device (default 40)"
+    )
     p.add_argument("--seed", type=int, default=None, help="random seed, for the same history again")
-    p.add_argument("--force-new", action="store_true", help="seed another demo organisation even if one exists")
+    p.add_argument(
+        "--force-new", action="store_true", help="seed another demo organisation even if one exists"
+    )
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "standin",
+        help="run a local stand-in of an outside service (FCM, Stripe, ...) to try features without an account",
+    )
+    p.add_argument("name", help="the stand-in (see standins/ for the list)")
+    p.add_argument("options", nargs=argparse.REMAINDER, help="its own options, e.g. --port 9100")
+    p.set_defaults(func=cmd_standin)
     return parser
 
 
