@@ -27,6 +27,10 @@ MAX_RESPONSE_BYTES = 1024 * 1024  # Stripe's answers to our calls are a few KiB
 NOT_CONFIGURED = "Stripe billing is not configured (set STRIPE_SECRET_KEY)"
 
 
+class ResponseTooLarge(stripe.APIConnectionError):
+    """Stripe (or what STRIPE_API_BASE points at) answered more than MAX_RESPONSE_BYTES."""
+
+
 class BoundedHTTPXClient(stripe.HTTPXClient):
     """stripe's httpx client, reading at most MAX_RESPONSE_BYTES of an answer."""
 
@@ -40,7 +44,7 @@ class BoundedHTTPXClient(stripe.HTTPXClient):
                 async for chunk in response.aiter_bytes():
                     body += chunk
                     if len(body) > MAX_RESPONSE_BYTES:
-                        raise stripe.APIConnectionError(
+                        raise ResponseTooLarge(
                             f"Stripe's answer is larger than {MAX_RESPONSE_BYTES} bytes", should_retry=False
                         )
         except stripe.StripeError:
@@ -82,6 +86,8 @@ async def call(request: Awaitable[T]) -> T:
         return await request
     except stripe.AuthenticationError as exc:
         raise ServiceUnavailable("Stripe refused the secret key (check STRIPE_SECRET_KEY)") from exc
+    except ResponseTooLarge as exc:
+        raise ServiceUnavailable("Stripe's answer was too large") from exc
     except stripe.APIConnectionError as exc:
         raise ServiceUnavailable("Stripe is unreachable; try again later") from exc
     except stripe.StripeError as exc:
