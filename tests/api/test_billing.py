@@ -79,6 +79,7 @@ def billing(platform: Platform) -> Iterator[Billing]:
     worker = platform.spawn("worker", **env)
     server_a, a = platform.serve(**env)
     server_b, b = platform.serve(**env)
+    standin.webhook_url = f"{a}/api/v4/billing/webhook"  # where its checkout and portal pages post events
     try:
         yield Billing(a, b, standin, inbox, own.url)
     finally:
@@ -199,6 +200,35 @@ async def test_checkout__then_webhooks__pro_with_limits_period_end_and_api_tier_
     # and the change is in the activity log, made by Stripe
     log = (await api.request("GET", "/settings/activity?action=billing.update", owner["token"])).json()
     assert [e["details"]["after"]["plan"] for e in log["entries"]] == ["pro"]
+
+
+async def test_standin_pages__checkout_page_then_portal_cancel_link__events_reach_the_webhook(
+    billing: Billing, api: Client
+) -> None:
+    # Given an owner's checkout URL
+    owner = await api.register()
+    r = await api.request("POST", "/billing/checkout", owner["token"], json={"plan": "starter"})
+    async with httpx.AsyncClient(timeout=30) as browser:
+        # When the browser opens it (the stand-in "pays" and posts the events, as Stripe would)
+        page = await browser.get(r.json()["checkout_url"])
+        # Then it is sent back to the platform's success page, and the org is on starter
+        assert page.status_code == 303
+        assert page.headers["location"].startswith(f"{PUBLIC_URL}/billing?checkout=success&session_id=cs_")
+        assert (await subscription(api, owner["token"]))["plan"] == "starter"
+        # When the portal's "cancel at period end" link is followed
+        portal = await api.request("POST", "/billing/portal", owner["token"])
+        sub_id = next(
+            iter(
+                s
+                for s in billing.stripe.subscriptions.values()
+                if s["metadata"]["org_id"] == str(owner["user"]["org_id"])
+            )
+        )["id"]
+        assert sub_id in (await browser.get(portal.json()["portal_url"])).text
+        assert (await browser.get(f"{billing.stripe.base_url}/p/cancel/{sub_id}")).status_code == 200
+    # Then the update event reached the webhook: cancelling at the period end, plan kept until then
+    body = await subscription(api, owner["token"])
+    assert (body["plan"], body["cancel_at_period_end"]) == ("starter", True)
 
 
 async def test_checkout__roles_and_plans__admin_viewer_403_unknown_400_no_price_400(
@@ -456,6 +486,15 @@ async def test_webhook__subscription_deleted__free_apps_readable_new_devices_403
     assert profile.status_code == 200
     rows = await sql(database_url, "SELECT count(*) AS n FROM devices WHERE android_id = 'brand-new'")
     assert rows[0]["n"] == 0
+    # When the owner subscribes again / Then new devices are admitted at once
+    await subscribe(billing, api, owner["token"])
+    again = await api.request(
+        "POST",
+        "/events/batch",
+        headers=sdk,
+        json={"events": [{"android_id": "brand-new", "event_type": "a"}]},
+    )
+    assert again.status_code == 202, again.text
 
 
 async def test_webhook__payment_failed_then_paid__past_due_owner_emailed_once_then_active(
