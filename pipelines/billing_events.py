@@ -180,10 +180,14 @@ def _supersedes(row: asyncpg.Record, state: State, created: int, event_type: str
     stored = row["stripe_subscription_id"]
     if state.subscription_id is None:
         return False
+    if event_type.startswith("invoice."):
+        # An invoice says only how a payment of a known subscription went; it neither introduces a
+        # subscription nor dates its state (an invoice arriving before the subscription's own events
+        # must not make them stale).
+        return state.subscription_id == stored and row["status"] != "canceled" and created >= row["state_at"]
     if stored and state.subscription_id != stored:
-        # Another subscription: it takes over only when live and newer (a late event of an old one is not).
-        live = state.status in LIVE_STATUSES and event_type != "invoice.paid"
-        return live and created >= row["state_at"]
+        # Another subscription takes over only when live and newer: a late event of an old one changes nothing.
+        return state.status in LIVE_STATUSES and created >= row["state_at"]
     if stored and row["status"] == "canceled":
         return False  # a canceled subscription never comes back
     return created >= row["state_at"]
@@ -192,7 +196,8 @@ def _supersedes(row: asyncpg.Record, state: State, created: int, event_type: str
 async def _apply(
     conn: asyncpg.Connection, settings: Settings, org_id: int, row: asyncpg.Record, state: State, created: int
 ) -> bool:
-    """Store the state and the plan it gives; returns whether the plan changed."""
+    """Store the state (dated `created`; 0 keeps the stored date) and the plan it gives; returns whether
+    the plan changed."""
     status = state.status or row["status"]
     sub_id = state.subscription_id or row["stripe_subscription_id"]
     org = await conn.fetchrow("SELECT plan FROM orgs WHERE id = $1 FOR UPDATE", org_id)
@@ -257,7 +262,8 @@ async def process(settings: Settings, redis: Redis, event: EventIn, send_email: 
         row = await _locked_row(conn, org_id)
         if not _supersedes(row, state, event.created, event.type):
             return Outcome("stale", org_id)
-        outcome = Outcome("applied", org_id, await _apply(conn, settings, org_id, row, state, event.created))
+        dated = 0 if event.type.startswith("invoice.") else event.created
+        outcome = Outcome("applied", org_id, await _apply(conn, settings, org_id, row, state, dated))
         if event.type == "invoice.payment_failed":
             outcome.email_owners = True
             await send_email(event.id)

@@ -527,6 +527,23 @@ async def test_webhook__payment_failed_then_paid__past_due_owner_emailed_once_th
     assert (await subscription(api, owner["token"]))["status"] == "active"
 
 
+async def test_webhook__invoice_paid_before_the_subscription_events__they_still_apply(
+    billing: Billing, api: Client
+) -> None:
+    # Given a paid checkout whose invoice.paid (a second later) overtakes the subscription's own events
+    owner = await api.register()
+    completed, created = billing.stripe.complete_checkout(await checkout(api, owner["token"]))
+    paid = billing.stripe.pay_invoice(created["data"]["object"]["id"])[0]
+    paid["created"] = created["created"] + 1
+    # When they arrive in that order / Then the early invoice changes nothing, the later events apply
+    assert await deliver(billing, [paid, created, completed]) == ["stale", "applied", "applied"]
+    body = await subscription(api, owner["token"])
+    assert (body["plan"], body["status"]) == ("pro", "active")
+    assert body["current_period_end"] == iso(
+        created["data"]["object"]["items"]["data"][0]["current_period_end"]
+    )
+
+
 async def test_webhook__event_of_an_unknown_customer__acknowledged_nothing_changed(
     billing: Billing, api: Client
 ) -> None:
