@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -200,11 +201,11 @@ async def _apply(
     the plan changed."""
     status = state.status or row["status"]
     sub_id = state.subscription_id or row["stripe_subscription_id"]
+    same_sub = sub_id == row["stripe_subscription_id"]
     org = await conn.fetchrow("SELECT plan FROM orgs WHERE id = $1 FOR UPDATE", org_id)
     plan = settings.DEFAULT_PLAN.value
-    if status in LIVE_STATUSES:
-        plan = state.plan or (org["plan"] if sub_id == row["stripe_subscription_id"] else None) or plan
-    same_sub = sub_id == row["stripe_subscription_id"]
+    if status in LIVE_STATUSES:  # the price's plan; an event naming none keeps the subscription's
+        plan = state.plan or (org["plan"] if same_sub else None) or plan
     period_end = state.current_period_end or (row["current_period_end"] if same_sub else None)
     cancel = state.cancel_at_period_end
     if cancel is None:
@@ -237,7 +238,9 @@ async def _apply(
     return plan != org["plan"]
 
 
-async def process(settings: Settings, redis: Redis, event: EventIn, send_email: Any) -> Outcome:
+async def process(
+    settings: Settings, redis: Redis, event: EventIn, send_email: Callable[[str], Awaitable[None]]
+) -> Outcome:
     """Apply one verified event once. `send_email(event_id)` queues the owners' email of a failed payment;
     it is called inside the transaction, so an event whose email cannot be queued is not recorded (Stripe
     delivers it again)."""
