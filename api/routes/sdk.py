@@ -324,10 +324,15 @@ async def get_profile(request: Request, principal: Principal, query: ProfileQuer
 async def profile_action(request: Request, principal: Principal, body: ProfileActionIn) -> HTTPResponse:
     """Record a profile action (also stored as an event), recalculate the segment, return the strategy."""
     await _check_quota(request, principal, {body.android_id}, 1)
+    if await _quota_marked(request, usage.device_quota_key(principal.org_id)):  # an unknown device: 403
+        await usage.check_marked_batch(
+            request.app.ctx.redis, principal.org_id, principal.app_id, principal.plan, {body.android_id}
+        )
     params = body.model_dump(exclude={"android_id", "action"}, exclude_none=True)
     profile, stored, batch = await profiles.record_action(
         principal.app_id, principal.org_id, body.android_id, body.action, params, utcnow()
     )
+    await usage.mark_device_quotas(request.app.ctx.redis, stored.orgs)
     await stream.publish_stored(request.app.ctx.redis, [batch], stored.inserted)
     await devicecache.drop(request.app.ctx.redis, [(principal.app_id, body.android_id)])
     return ok({"segment": profile["segment"], "ad_strategy": profile["ad_strategy"]})

@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 
 from pipelines.usage import device_quota_key
 from tests.api.test_events import wait_stored
-from tests.support import Client
+from tests.support import Client, Platform, RedisServer
 
 FREE_DEVICES = 1_000
 
@@ -111,3 +111,57 @@ async def test_events_batch__marked_org_batch_of_bad_events__400_before_the_quot
     assert r.status_code == 400
     r = await send(client, app, ["new-device"])
     assert r.status_code == 403 and r.json()["error"].startswith("Plan limit reached")
+
+
+async def test_events_batch__broker_on_another_redis__marked_org_new_device_403_known_202(
+    platform: Platform, db: asyncpg.Connection, redis_url: str
+) -> None:
+    # Given an API whose broker is a Redis of its own (the mark is read with one EXISTS, not in the script)
+    broker = RedisServer().start()
+    proc, base = platform.serve(BROKER_URL=broker.url)
+    client = Client(base)
+    marks = aioredis.from_url(redis_url)
+    try:
+        owner = await client.register()
+        org_id, app = owner["user"]["org_id"], await client.create_app(owner["token"])
+        known = await client.request(
+            "POST", "/devices/register", headers={"X-SDK-Key": app["sdk_key"]}, json={"android_id": "known"}
+        )
+        assert known.status_code == 200
+        assert (await send(client, app, ["known"])).status_code == 202  # the API caches 1 device for 5 s
+        # When the quota fills and the org is marked (as a flush elsewhere would)
+        await db.execute("UPDATE orgs SET device_count = $2 WHERE id = $1", org_id, FREE_DEVICES)
+        await marks.set(device_quota_key(org_id), 1)
+        new, old = await send(client, app, ["new-device"]), await send(client, app, ["known"])
+        # Then a new device's batch is refused at once, the known device's queued
+        assert new.status_code == 403 and new.json()["error"].startswith("Plan limit reached"), new.text
+        assert old.status_code == 202, old.text
+    finally:
+        await marks.aclose()
+        await client.close()
+        proc.stop()
+        broker.remove()
+
+
+async def test_profile_action__marked_org__new_device_403_known_device_200(
+    client: Client, db: asyncpg.Connection, redis_url: str
+) -> None:
+    # Given a free org with a known device, whose counters the API has just cached (1 device)
+    owner = await client.register()
+    org_id, app = owner["user"]["org_id"], await client.create_app(owner["token"])
+    sdk = {"X-SDK-Key": app["sdk_key"]}
+    body = {"android_id": "known", "action": "session_start"}
+    assert (await client.request("POST", "/sdk/profile", headers=sdk, json=body)).status_code == 200
+    # When its quota fills and it is marked
+    await db.execute("UPDATE orgs SET device_count = $2 WHERE id = $1", org_id, FREE_DEVICES)
+    marks = aioredis.from_url(redis_url)
+    try:
+        await marks.set(device_quota_key(org_id), 1)
+    finally:
+        await marks.aclose()
+    new = await client.request("POST", "/sdk/profile", headers=sdk, json={**body, "android_id": "new-device"})
+    known = await client.request("POST", "/sdk/profile", headers=sdk, json=body)
+    # Then a profile action of a new device is refused (and creates nothing), the known device's works
+    assert new.status_code == 403 and new.json()["error"].startswith("Plan limit reached"), new.text
+    assert known.status_code == 200, known.text
+    assert await db.fetchval("SELECT count(*) FROM devices WHERE app_id = $1", app["id"]) == 1
