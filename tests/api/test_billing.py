@@ -14,8 +14,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email import message_from_bytes
-from email.message import Message
 from typing import Any
 
 import asyncpg
@@ -24,24 +22,13 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from standins.stripe import StripeStandin, serve, sign
-from tests.support import Client, Platform, RedisServer, add_member, free_port
+from tests.api.test_alerts import Inbox
+from tests.support import Client, Platform, RedisServer, add_member
 
 SECRET_KEY = "sk_test_billing_0123456789"
 WEBHOOK_SECRET = "whsec_billing_test_secret"
 PUBLIC_URL = "https://analytics.example.com"
 PRICES = {"starter": "price_starter_test", "pro": "price_pro_test"}  # no enterprise price: not for sale
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.received: list[tuple[list[str], Message]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
-        return "250 Message accepted for delivery"
 
 
 @dataclass
@@ -518,7 +505,7 @@ async def test_webhook__payment_failed_then_paid__past_due_owner_emailed_once_th
     await asyncio.sleep(1.0)  # a second email, if one were sent, would have arrived by now
     mails = billing.inbox.received[received:]
     assert len(mails) == 1
-    recipients, message = mails[0]
+    _, recipients, message = mails[0]
     assert recipients == [owner["email"]]
     assert "Payment failed" in message["Subject"]
     assert f"{PUBLIC_URL}/billing" in message.get_payload()
