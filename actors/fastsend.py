@@ -51,10 +51,17 @@ def parse_job_id(secret: str, value: str) -> tuple[int, int, str] | None:
         return None
 
 
+# With KEYS[4] (a hold key, e.g. the org's "device quota full" mark) present, nothing is counted or sent:
+# the script answers HELD and the caller checks before sending again without it.
+HELD = -1
+HOLD_CHECK = """
+if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 1 then return {-1} end
+"""
 # The rate limiter's sliding-log step, then the enqueue only if admitted: one round trip per request.
-# KEYS: the client's log, <queue>.msgs, <queue>; ARGV: limit, window ms, member, message id, message.
+# KEYS: the client's log, <queue>.msgs, <queue>[, hold key]; ARGV: limit, window ms, member, message id, message.
 LIMITED_ENQUEUE = (
-    SLIDING_LOG_STEP
+    HOLD_CHECK
+    + SLIDING_LOG_STEP
     + """
 if admitted == 1 then
   redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
@@ -65,7 +72,22 @@ return {admitted, limit - count, reset, now}
 )
 
 
-_scripts: dict[int, Any] = {}  # per client: EVALSHA after the first call
+# The enqueue alone, unless held (KEYS: <queue>.msgs, <queue>, hold key; ARGV: message id, message).
+HELD_ENQUEUE = """
+if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('RPUSH', KEYS[2], ARGV[1])
+return 1
+"""
+
+_scripts: dict[tuple[int, str], Any] = {}  # per client and script: EVALSHA after the first call
+
+
+def _script(broker_redis: Redis, source: str) -> Any:
+    script = _scripts.get((id(broker_redis), source))
+    if script is None:
+        script = _scripts[(id(broker_redis), source)] = broker_redis.register_script(source)
+    return script
 
 
 def _message(actor: dramatiq.Actor, args: tuple[Any, ...]) -> tuple[str, int, bytes]:
@@ -91,20 +113,28 @@ async def send(
     secret: str,
     org_id: int,
     limit: Step | None = None,
-) -> tuple[str, Verdict | None]:
+    hold_if: str | None = None,
+) -> tuple[str | None, Verdict | None]:
     """Enqueue `actor(*args)` on the Redis broker; returns its job id and, when `limit` is given,
     the rate-limit verdict counted in the same round trip (RateLimited when refused: nothing is sent).
-    ServiceUnavailable if Redis cannot take it. `limit` needs the limiter's Redis to be the broker's."""
+    When the key `hold_if` exists nothing is counted or sent and the job id is None. ServiceUnavailable
+    if Redis cannot take it. `limit` and `hold_if` need the limiter's Redis to be the broker's."""
     ref, now_ms, data = _message(actor, args)
     queue = f"{REDIS_NAMESPACE}:{actor.queue_name}"
     verdict = None
     try:
         if limit is not None:
-            script = _scripts.get(id(broker_redis))
-            if script is None:
-                script = _scripts[id(broker_redis)] = broker_redis.register_script(LIMITED_ENQUEUE)
-            result = await script(keys=[limit.key, f"{queue}.msgs", queue], args=[*limit.args, ref, data])
+            keys = [limit.key, f"{queue}.msgs", queue, *([hold_if] if hold_if else [])]
+            result = await _script(broker_redis, LIMITED_ENQUEUE)(keys=keys, args=[*limit.args, ref, data])
+            if int(result[0]) == HELD:
+                return None, None
             verdict = limit.verdict(result)
+        elif hold_if is not None:
+            held = await _script(broker_redis, HELD_ENQUEUE)(
+                keys=[f"{queue}.msgs", queue, hold_if], args=[ref, data]
+            )
+            if int(held) == HELD:
+                return None, None
         else:
             async with broker_redis.pipeline(transaction=True) as pipe:
                 pipe.hset(f"{queue}.msgs", ref, data)

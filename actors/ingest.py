@@ -13,7 +13,7 @@ from actors.base import actor
 from actors.middleware import runtime
 from core.db import raw_connection
 from core.logging import get_logger
-from pipelines import devicecache, ingest, stream
+from pipelines import devicecache, ingest, stream, usage
 
 log = get_logger(__name__)
 MAX_GROUP = 400  # batches per transaction (20,000 events)
@@ -87,6 +87,8 @@ class GroupCommit:
             )
         if result.moved and runtime.redis is not None:  # flag targeting reads segments from this cache
             await devicecache.drop(runtime.redis, result.moved)
+        if result.orgs and runtime.redis is not None:  # the API refuses new devices of orgs marked full
+            await usage.mark_device_quotas(runtime.redis, result.orgs)
         log.info(
             "ingest.flushed",
             batches=len(batches),

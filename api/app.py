@@ -24,7 +24,7 @@ from core.logging import configure_logging, get_logger
 from core.pubsub import CHANNEL_INVALIDATE, CHANNEL_JOBS_DONE, Bus
 from core.redis import async_client
 from core.settings import Settings, get_settings
-from pipelines import experiments, flags
+from pipelines import experiments, flags, stripeclient
 
 log = get_logger("api.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -167,6 +167,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
         app.ctx.limiter = RateLimiter(app.ctx.redis, settings.RATE_LIMIT_SCALE)
         app.ctx.sdk_keys = SdkKeyCache()
         app.ctx.usage = UsageCache()
+        app.ctx.stripe = stripeclient.client(settings)
         # Hot-path sends go straight to a Redis broker (see actors.fastsend); RabbitMQ uses Dramatiq's client.
         app.ctx.broker_redis = None if settings.broker_is_rabbitmq else async_client(settings.broker_url)
         app.ctx.broker_is_limiter_redis = settings.broker_url == settings.REDIS_URL
@@ -190,6 +191,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
         await app.ctx.bus.stop()
         await app.ctx.stream_hub.stop()
         await app.ctx.redis.aclose()
+        await stripeclient.close(app.ctx.stripe)
         if app.ctx.broker_redis is not None:
             await app.ctx.broker_redis.aclose()
         await close_db()

@@ -204,11 +204,14 @@ WITH stage AS (
     FROM (SELECT a.org_id, sum(created.n) AS n FROM created JOIN apps a ON a.id = created.app_id
           WHERE (SELECT taken FROM rollup_lock) IS NOT NULL GROUP BY a.org_id ORDER BY a.org_id) c
     WHERE o.id = c.org_id
+    RETURNING o.id, o.device_count, o.plan
 )
--- kind 0: an inserted row (only when asked for), 1: how many were inserted, 2: a device whose segment moved.
+-- kind 0: an inserted row (only when asked for), 1: how many were inserted, 2: a device whose segment moved,
+-- 3: an org that gained devices, with its device count and plan (for the "device quota full" mark).
 SELECT 0 AS kind, id, device_id, event_id::text AS event_id FROM ins WHERE $1
 UNION ALL SELECT 1, count(*), NULL, NULL FROM ins
 UNION ALL SELECT 2, app_id, NULL, android_id FROM dev WHERE moved
+UNION ALL SELECT 3, id, device_count, plan FROM quota
 """
 
 
@@ -221,6 +224,7 @@ class FlushResult:
     new_devices: int = 0
     inserted: dict[str, tuple[int, int]] = field(default_factory=dict)  # event_id -> (id, device_id)
     moved: list[tuple[int, str]] = field(default_factory=list)  # (app_id, android_id) whose segment changed
+    orgs: dict[int, tuple[int, str]] = field(default_factory=dict)  # org that gained devices -> (count, plan)
 
 
 def _columns(batches: list[dict[str, Any]]) -> tuple[list[list[Any]], list[list[Any]]]:
@@ -291,6 +295,8 @@ async def store_batches(
             out.inserted[text] = (number, device_id)
         elif kind == 1:
             out.stored = number
-        else:
+        elif kind == 2:
             out.moved.append((number, text))
+        else:
+            out.orgs[number] = (device_id, text)
     return out

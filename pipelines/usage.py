@@ -7,11 +7,17 @@ from datetime import date
 from typing import Any
 
 import asyncpg
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from core.clock import utcnow
+from core.clock import iso, utcnow
+from core.db import raw_connection
 from core.errors import PlanLimitReached
-from core.models import App, Device, Org, OrgUsage
+from core.logging import get_logger
+from core.models import App, Device, Org, OrgUsage, Subscription
 from core.plans import PLAN_LIMITS
+
+log = get_logger(__name__)
 
 
 def month_start(day: date | None = None) -> date:
@@ -95,14 +101,20 @@ async def check_events_quota(org_id: int, plan: str, incoming: int) -> None:
         raise PlanLimitReached(f"Plan limit reached: the {plan} plan allows {limit:,} events per month")
 
 
+async def subscription_row(org_id: int) -> Subscription | None:
+    """The org's Stripe subscription row (None before its first checkout)."""
+    return await Subscription.get_or_none(org_id=org_id)
+
+
 async def subscription(org_id: int) -> dict[str, Any]:
-    """Plan, status, limits and usage (API.md section 8; Stripe fields arrive with billing)."""
+    """Plan, status, limits and usage (API.md section 8); an org that never subscribed is `active`."""
     org = await Org.get(id=org_id)
+    row = await subscription_row(org_id)
     return {
         "plan": org.plan,
-        "status": "active",
-        "current_period_end": None,
-        "cancel_at_period_end": False,
+        "status": row.status if row else "active",
+        "current_period_end": iso(row.current_period_end) if row else None,
+        "cancel_at_period_end": bool(row and row.cancel_at_period_end),
         "limits": asdict(PLAN_LIMITS[org.plan]),
         "usage": {
             "apps": await App.filter(org_id=org_id).count(),
@@ -110,3 +122,70 @@ async def subscription(org_id: int) -> dict[str, Any]:
             "events_this_month": await events_this_month(org_id),
         },
     }
+
+
+# --- the "device quota full" mark ------------------------------------------------------------------------
+# Set in Redis while an org's device count is at its plan's limit, so that POST /events/batch looks its
+# android_ids up in the database only then: an org under quota pays no query. Set by the ingest flush that
+# fills the quota and by plan changes; a mark left after slots were freed (app deleted, device erased) is
+# found stale by the first check and dropped.
+
+DEVICE_QUOTA_FULL = "quota:devices_full:{}"
+
+
+def device_quota_key(org_id: int) -> str:
+    """The Redis key of the org's mark."""
+    return DEVICE_QUOTA_FULL.format(org_id)
+
+
+def device_quota_full(device_count: int, plan: str) -> bool:
+    limit = PLAN_LIMITS[plan].devices
+    return limit is not None and device_count >= limit
+
+
+async def mark_device_quotas(redis: Redis, orgs: dict[int, tuple[int, str]]) -> None:
+    """Mark the orgs of {org_id: (device_count, plan)} whose quota is full (one round trip, only then)."""
+    full = [org_id for org_id, (count, plan) in orgs.items() if device_quota_full(count, plan)]
+    if not full:
+        return
+    try:
+        await redis.mset({device_quota_key(org_id): 1 for org_id in full})
+    except (RedisError, OSError) as exc:  # the cached-usage check still refuses within seconds
+        log.warning("usage.quota_mark_failed", orgs=full, error=str(exc))
+
+
+async def sync_device_quota_mark(redis: Redis, org_id: int) -> None:
+    """Set or clear the org's mark from its stored count and plan (after a plan change)."""
+    org = await Org.get(id=org_id)
+    try:
+        if device_quota_full(org.device_count, org.plan):
+            await redis.set(device_quota_key(org_id), 1)
+        else:
+            await redis.delete(device_quota_key(org_id))
+    except (RedisError, OSError) as exc:
+        log.warning("usage.quota_mark_failed", orgs=[org_id], error=str(exc))
+
+
+KNOWN_DEVICES = """
+SELECT o.device_count,
+    (SELECT count(*) FROM devices d WHERE d.app_id = $2 AND d.android_id = ANY($3::text[])) AS known
+FROM orgs o WHERE o.id = $1
+"""
+
+
+async def check_marked_batch(
+    redis: Redis, org_id: int, app_id: int, plan: str, android_ids: set[str]
+) -> None:
+    """For an org marked full: refuse (PlanLimitReached) a batch that would create devices beyond the
+    quota, from the stored count and the app's devices (one query); a stale mark is dropped."""
+    async with raw_connection() as conn:
+        row = await conn.fetchrow(KNOWN_DEVICES, org_id, app_id, list(android_ids))
+    count, new = (row["device_count"], len(android_ids) - row["known"]) if row else (0, 0)
+    limit = PLAN_LIMITS[plan].devices
+    if new and limit is not None and count + new > limit:
+        raise PlanLimitReached(f"Plan limit reached: the {plan} plan allows {limit:,} devices")
+    if not device_quota_full(count, plan):
+        try:
+            await redis.delete(device_quota_key(org_id))
+        except (RedisError, OSError):
+            pass

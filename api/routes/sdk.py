@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+from redis.exceptions import RedisError
 from sanic import Blueprint, HTTPResponse, Request
 
 from actors import fastsend
@@ -239,30 +241,68 @@ async def events_batch(request: Request, principal: Principal) -> HTTPResponse:
     client = rate_client(request, SDK_SELF_LIMITED, principal)
     try:
         batch = events.parse_batch(request.body or b"", received)
-        await _check_quota(request, principal, {e[0] for e in batch}, len(batch))
+        android_ids = {e[0] for e in batch}
+        await _check_quota(request, principal, android_ids, len(batch))
     except (BadRequest, PlanLimitReached):
         # A refused batch spends the sdk budget too, as on every SDK route (over it: 429 instead).
         principal.rate = await ctx.limiter.hit("sdk", client, principal.plan)
         raise
     message = (events.batch_message(principal.app_id, principal.org_id, received, batch),)
-    if ctx.broker_redis is None:  # RabbitMQ: count the tier, then a job record and Dramatiq's client
-        principal.rate = await ctx.limiter.hit("sdk", client, principal.plan)
-        job_id = await enqueue_job(request, principal, ingest_batch, message, kind="events.batch")
-    elif ctx.broker_is_limiter_redis:  # the hot path: rate limit and enqueue in one round trip
-        job_id, principal.rate = await fastsend.send(
-            ctx.broker_redis,
-            ingest_batch,
-            message,
-            secret=ctx.settings.SECRET_KEY,
-            org_id=principal.org_id,
-            limit=ctx.limiter.step("sdk", client, principal.plan),
-        )
-    else:
-        principal.rate = await ctx.limiter.hit("sdk", client, principal.plan)
-        job_id, _ = await fastsend.send(
-            ctx.broker_redis, ingest_batch, message, secret=ctx.settings.SECRET_KEY, org_id=principal.org_id
-        )
+    job_id = await _enqueue_batch(request, principal, client, message, android_ids)
     return ok({"success": True, "accepted": len(batch), "job_id": job_id}, status=202)
+
+
+async def _enqueue_batch(
+    request: Request, principal: Principal, client: str, message: tuple[Any, ...], android_ids: set[str]
+) -> str:
+    """Count the sdk tier and enqueue the batch; while the org's device quota is marked full, first refuse
+    (403) a batch that would create devices. An org under quota pays no database query for this."""
+    ctx = request.app.ctx
+    mark = usage.device_quota_key(principal.org_id)
+    send = functools.partial(
+        fastsend.send,
+        ctx.broker_redis,
+        ingest_batch,
+        message,
+        secret=ctx.settings.SECRET_KEY,
+        org_id=principal.org_id,
+    )
+    if ctx.broker_is_limiter_redis:  # the hot path: mark, rate limit and enqueue in one round trip
+        limit = ctx.limiter.step("sdk", client, principal.plan)
+        job_id, principal.rate = await send(limit=limit, hold_if=mark)
+        if job_id is not None:
+            return job_id
+        await _check_marked_quota(request, principal, client, android_ids)
+        job_id, principal.rate = await send(limit=limit)
+        assert job_id is not None
+        return job_id
+    if await _quota_marked(request, mark):
+        await _check_marked_quota(request, principal, client, android_ids)
+    principal.rate = await ctx.limiter.hit("sdk", client, principal.plan)
+    if ctx.broker_redis is None:  # RabbitMQ: a job record and Dramatiq's client
+        return await enqueue_job(request, principal, ingest_batch, message, kind="events.batch")
+    job_id, _ = await send()
+    assert job_id is not None
+    return job_id
+
+
+async def _quota_marked(request: Request, mark: str) -> bool:
+    try:
+        return bool(await request.app.ctx.redis.exists(mark))
+    except (RedisError, OSError):  # Redis down: the cached-usage check still applies
+        return False
+
+
+async def _check_marked_quota(
+    request: Request, principal: Principal, client: str, android_ids: set[str]
+) -> None:
+    try:
+        await usage.check_marked_batch(
+            request.app.ctx.redis, principal.org_id, principal.app_id, principal.plan, android_ids
+        )
+    except PlanLimitReached:
+        principal.rate = await request.app.ctx.limiter.hit("sdk", client, principal.plan)
+        raise
 
 
 @endpoint(bp, "POST", "/devices/fcm-token", access=SDK, body=FcmTokenIn, responses={200: SuccessOut})
@@ -284,10 +324,15 @@ async def get_profile(request: Request, principal: Principal, query: ProfileQuer
 async def profile_action(request: Request, principal: Principal, body: ProfileActionIn) -> HTTPResponse:
     """Record a profile action (also stored as an event), recalculate the segment, return the strategy."""
     await _check_quota(request, principal, {body.android_id}, 1)
+    if await _quota_marked(request, usage.device_quota_key(principal.org_id)):  # an unknown device: 403
+        await usage.check_marked_batch(
+            request.app.ctx.redis, principal.org_id, principal.app_id, principal.plan, {body.android_id}
+        )
     params = body.model_dump(exclude={"android_id", "action"}, exclude_none=True)
     profile, stored, batch = await profiles.record_action(
         principal.app_id, principal.org_id, body.android_id, body.action, params, utcnow()
     )
+    await usage.mark_device_quotas(request.app.ctx.redis, stored.orgs)
     await stream.publish_stored(request.app.ctx.redis, [batch], stored.inserted)
     await devicecache.drop(request.app.ctx.redis, [(principal.app_id, body.android_id)])
     return ok({"segment": profile["segment"], "ad_strategy": profile["ad_strategy"]})

@@ -2,6 +2,7 @@
 
 from core.models.analytics import AlertFired, AlertRule, Dashboard
 from core.models.apps import AdStrategy, App
+from core.models.billing import StripeEvent, Subscription
 from core.models.devices import Device, Event, RevenueEvent
 from core.models.flags import Experiment, ExperimentExposure, FeatureFlag
 from core.models.orgs import ROLE_RANK, ActivityEntry, Org, OrgUsage, Role, User
@@ -19,6 +20,8 @@ __all__ = [
     "ExperimentExposure",
     "FeatureFlag",
     "RevenueEvent",
+    "StripeEvent",
+    "Subscription",
     "Device",
     "Event",
     "Org",
