@@ -271,7 +271,7 @@ object Vaimanasoft {
         if (c != null) c.refreshFlags(callback) else callback?.onResult(false)
     }
 
-    @JvmStatic
+    @JvmSynthetic // for Kotlin lambdas; Java passes a Callback (a lambda there too)
     fun refreshFlags(callback: (Boolean) -> Unit) = refreshFlags(lambda(callback))
 
     // --- profile and ad strategy -------------------------------------------------------------
@@ -305,7 +305,7 @@ object Vaimanasoft {
         if (c != null) c.refreshProfile(callback) else callback?.onResult(null)
     }
 
-    @JvmStatic
+    @JvmSynthetic // for Kotlin lambdas; Java passes a Callback (a lambda there too)
     fun refreshProfile(callback: (JSONObject?) -> Unit) = refreshProfile(lambda(callback))
 
     // --- cross-promotion ---------------------------------------------------------------------
@@ -317,7 +317,7 @@ object Vaimanasoft {
         if (c != null) c.crossPromo(callback) else callback.onResult(null)
     }
 
-    @JvmStatic
+    @JvmSynthetic // for Kotlin lambdas; Java passes a Callback (a lambda there too)
     fun getCrossPromo(callback: (JSONObject?) -> Unit) = getCrossPromo(lambda(callback))
 
     /** Record an impression, click or install of a campaign (POST /sdk/crosspromo/track). */

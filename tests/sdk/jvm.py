@@ -10,11 +10,13 @@ import queue
 import shutil
 import subprocess
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 ANDROID = ROOT / "sdk" / "android"
+HARNESS = ANDROID / "test-harness"
 JSON_JAR = Path("/usr/share/java/com.android.json.jar")
 KOTLIN_STDLIB = Path("/usr/share/java/kotlin-stdlib.jar")
 FLAVOURS = ("java", "kotlin")
@@ -37,38 +39,29 @@ def _run(argv: list[str]) -> None:
         raise AssertionError(f"{' '.join(argv[:3])} ... failed:\n{done.stdout}\n{done.stderr}")
 
 
+def _javac(out: Path, classpath: list[str], sources: Iterable[Path], *flags: str) -> None:
+    _run(["javac", *flags, "-cp", ":".join(classpath), "-d", str(out), *map(str, sources)])
+
+
 def build(flavour: str, out: Path) -> list[str]:
-    """Compile stubs, the SDK (Java 8 bytecode, as Android takes it) and the harness; the classpath."""
+    """Compile the stubs, the SDK (Java 8 bytecode, as Android takes it, warnings refused), the
+    README's usage examples (compiled only) and the harness; returns the harness's classpath."""
     stubs, sdk, harness = out / "stubs", out / flavour, out / f"harness-{flavour}"
-    _run(
-        [
-            "javac",
-            "--release",
-            "8",
-            "-nowarn",
-            "-d",
-            str(stubs),
-            *map(str, (ANDROID / "test-stubs").rglob("*.java")),
-        ]
-    )
+    _javac(stubs, [], (ANDROID / "test-stubs").rglob("*.java"), "--release", "8", "-nowarn")
     deps = [str(stubs), str(JSON_JAR)] + ([str(KOTLIN_STDLIB)] if flavour == "kotlin" else [])
     if flavour == "java":
-        _run(
-            [
-                "javac",
-                "--release",
-                "8",
-                "-Xlint:all",
-                "-Werror",
-                "-Xlint:-serial",
-                "-cp",
-                ":".join(deps),
-                "-d",
-                str(sdk),
-                str(ANDROID / "Vaimanasoft.java"),
-            ]
+        _javac(
+            sdk,
+            deps,
+            [ANDROID / "Vaimanasoft.java"],
+            "--release",
+            "8",
+            "-Xlint:all",
+            "-Xlint:-serial",
+            "-Werror",
         )
     else:
+        sources = [ANDROID / "Vaimanasoft.kt", HARNESS / "KotlinUsage.kt"]
         _run(
             [
                 "kotlinc",
@@ -79,22 +72,12 @@ def build(flavour: str, out: Path) -> list[str]:
                 ":".join(deps),
                 "-d",
                 str(sdk),
-                str(ANDROID / "Vaimanasoft.kt"),
+                *map(str, sources),
             ]
         )
     classpath = [str(sdk), *deps]
-    _run(
-        [
-            "javac",
-            "-nowarn",
-            "-Xlint:-removal",
-            "-cp",
-            ":".join(classpath),
-            "-d",
-            str(harness),
-            str(ANDROID / "test-harness" / "SdkHarness.java"),
-        ]
-    )
+    _javac(out / f"usage-{flavour}", classpath, [HARNESS / "JavaUsage.java"], "--release", "8", "-Werror")
+    _javac(harness, classpath, [HARNESS / "SdkHarness.java"], "-nowarn", "-Xlint:-removal")
     return [str(harness), *classpath]
 
 
