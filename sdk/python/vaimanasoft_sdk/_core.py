@@ -69,10 +69,11 @@ def outcome(status: int | None) -> Outcome:
 
 def iso(moment: datetime | float | None = None) -> str:
     """ISO-8601 UTC with milliseconds (`2026-03-20T14:30:00.123Z`)."""
-    if moment is None:
-        moment = time.time()
-    if isinstance(moment, (int, float)):
-        moment = datetime.fromtimestamp(moment, timezone.utc)
+    if moment is None or isinstance(moment, (int, float)):  # the common case, without datetime
+        seconds = time.time() if moment is None else float(moment)
+        return (
+            time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds * 1000) % 1000:03d}Z"
+        )
     elif moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return (

@@ -57,6 +57,10 @@ class DiskQueue:
             text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
             rows.append((path, text, len(text.encode())))
         with self._lock:
+            if len(rows) == 1 and self._count < self.max_items:  # one item: one implicit transaction
+                self._db.execute("INSERT INTO items (path, body, size) VALUES (?, ?, ?)", rows[0])
+                self._count += 1
+                return
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.executemany("INSERT INTO items (path, body, size) VALUES (?, ?, ?)", rows)
