@@ -221,6 +221,10 @@ async def test_flags__etag_304_ttl_and_offline_fallback(account: Account, proxy:
     await asyncio.sleep(0.6)
     assert device.is_enabled("dark_mode") is True
     assert client.is_enabled("device-never-seen", "dark_mode") is False
+    # (a failed fetch counts for the TTL: the next reads do not each wait for the server)
+    attempts = len(proxy.requests(FLAGS))
+    assert device.is_enabled("dark_mode") is True and not client.is_enabled("device-never-seen", "dark_mode")
+    assert len(proxy.requests(FLAGS)) == attempts
     proxy.inject(FLAGS, 503)
     with pytest.raises(APIError):
         device.refresh_flags()

@@ -292,7 +292,8 @@ class Core:
         return flags
 
     def _fallback_flags(self, android_id: str, error: Exception) -> dict[str, dict[str, Any]]:
-        """Offline (or refused): the last flags known for the device, else none (defaults apply)."""
+        """Offline (or refused): the last flags known for the device, else none (defaults apply).
+        Either counts as a fetch for flags_ttl seconds, so reads are not each held up by a retry."""
         entry = self.flags.get(android_id)
         log.warning(
             "flags of %s not refreshed (%s); using %s",
@@ -300,7 +301,10 @@ class Core:
             error,
             "the cached ones" if entry else "defaults",
         )
-        return entry.flags if entry is not None else {}
+        if entry is None:
+            self.flags.store(android_id, {}, None)
+            return {}
+        return self.flags.touch(android_id)
 
     @staticmethod
     def _is_enabled(flags: dict[str, Any], key: str, default: bool) -> bool:
