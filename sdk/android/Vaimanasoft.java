@@ -973,6 +973,7 @@ public final class Vaimanasoft {
             if (value != null && value.length() > 0) o.put(key, value.length() > 255 ? value.substring(0, 255) : value);
         }
 
+        @SuppressWarnings("deprecation") // getPackageInfo(String, int): PackageInfoFlags needs API 33
         String appVersion() {
             try {
                 PackageInfo info = context.getPackageManager().getPackageInfo(context.getPackageName(), 0);

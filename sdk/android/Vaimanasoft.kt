@@ -799,6 +799,7 @@ object Vaimanasoft {
             if (!value.isNullOrEmpty()) o.put(key, if (value.length > 255) value.substring(0, 255) else value)
         }
 
+        @Suppress("DEPRECATION") // getPackageInfo(String, int): PackageInfoFlags needs API 33
         fun appVersion(): String? = try {
             context.packageManager.getPackageInfo(context.packageName, 0).versionName
         } catch (e: Exception) {
