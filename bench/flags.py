@@ -27,7 +27,9 @@ import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "sdk" / "python")]
+
+from vaimanasoft_sdk import AsyncVaimanasoft  # noqa: E402
 
 from bench.ingest import parse_wrk  # noqa: E402
 
@@ -129,19 +131,15 @@ async def setup(base: str, database_url: str, flags: int, devices: int) -> tuple
             )
             r.raise_for_status()
             created.append(r.json())
-        sdk = {"X-SDK-Key": key}
         sem = asyncio.Semaphore(16)
+        async with AsyncVaimanasoft(key, f"{base}/api/v4", background=False) as sdk:  # the Python SDK
 
-        async def register(n: int) -> None:
-            async with sem:
-                body = {
-                    "android_id": f"bench-{n}",
-                    "country": ["DE", "US", "IN"][n % 3],
-                    "app_version": ["2.0.3", "2.1.0", "2.4.1"][n % 3],
-                }
-                (await http.post("/devices/register", json=body, headers=sdk)).raise_for_status()
+            async def register(n: int) -> None:
+                async with sem:
+                    country, version = ["DE", "US", "IN"][n % 3], ["2.0.3", "2.1.0", "2.4.1"][n % 3]
+                    await sdk.register(f"bench-{n}", country=country, app_version=version)
 
-        await asyncio.gather(*(register(n) for n in range(devices)))
+            await asyncio.gather(*(register(n) for n in range(devices)))
         return key, created
 
 

@@ -3,6 +3,7 @@ variant distributions, independence of flags, monotone rollouts, targeting and v
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import zlib
@@ -24,36 +25,17 @@ from pipelines.flags import (
     version_key,
 )
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-CTA_VARIANTS = [
-    {"key": "green", "value": "#22C55E", "weight": 50},
-    {"key": "orange", "value": "#F59E0B", "weight": 30},
-    {"key": "blue", "value": "#3B82F6", "weight": 20},
-]
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+# The vectors every SDK's tests check too (Python SDK, Android Java and Kotlin): one JSON file.
+VECTOR_DOC = json.loads((ROOT / "sdk" / "flag-vectors.json").read_text())
+CTA_VARIANTS = VECTOR_DOC["variants_50_30_20"]
 
 # The README's published vectors: (flag_key, android_id, crc32 of "flag_key:android_id", bucket,
 # variant pick % 100, variant for green 50 / orange 30 / blue 20).
 VECTORS = [
-    ("new_onboarding", "a1b2c3d4e5f60718", 769434858, 58, 50, "orange"),
-    ("new_onboarding", "device-1", 1817632893, 93, 47, "green"),
-    ("new_onboarding", "Android:9f8e7d", 511317373, 73, 95, "blue"),
-    ("cta_color", "a1b2c3d4e5f60718", 3538307723, 23, 18, "green"),
-    ("cta_color", "device-1", 2620902509, 9, 98, "blue"),
-    ("cta_color", "device-2", 87989719, 19, 31, "green"),
-    ("cta_color", "x", 3396607261, 61, 94, "blue"),
-    ("dark_mode", "0123456789abcdef", 1189250122, 22, 87, "blue"),
-    ("dark_mode", "fedcba9876543210", 3403216169, 69, 96, "blue"),
-    ("dark_mode", "user.42", 1357273551, 51, 68, "orange"),
-    ("paywall.v2", "a1b2c3d4e5f60718", 1320550054, 54, 38, "green"),
-    ("paywall.v2", "device-1", 2800042383, 83, 19, "green"),
-    ("paywall.v2", "emulator-5554", 3190232035, 35, 45, "green"),
-    ("ad-frequency", "a1b2c3d4e5f60718", 1956370604, 4, 25, "green"),
-    ("ad-frequency", "device-3", 2419387279, 79, 67, "orange"),
-    ("ad-frequency", "R58M12ABCDE", 1364097376, 76, 75, "orange"),
-    ("onboarding_copy", "a1b2c3d4e5f60718", 1883048507, 7, 46, "green"),
-    ("onboarding_copy", "device-4", 1015851629, 29, 73, "orange"),
-    ("onboarding_copy", "Z", 323589413, 13, 68, "orange"),
-    ("onboarding_copy", "9774d56d682e549c", 3933528320, 20, 69, "orange"),
+    (c["flag_key"], c["android_id"], c["crc32"], c["bucket"], c["pick"], c["variant"])
+    for c in VECTOR_DOC["cases"]
 ]
 
 
@@ -104,6 +86,30 @@ def test_vectors__published_in_the_readme() -> None:
         r"^ *\| `([^`]+)` \| `([^`]+)` \| (\d+) \| (\d+) \| (\d+) \| (\w+) \|$", text, re.MULTILINE
     )
     assert [(k, a, int(c), int(b), int(p), v) for k, a, c, b, p, v in rows] == VECTORS
+
+
+@pytest.mark.parametrize("walk", VECTOR_DOC["walks"], ids=lambda w: f"{w['set']}-{w['pick']}")
+def test_vector_walks__pick_the_variant_at_each_cumulative_edge(walk: dict[str, Any]) -> None:
+    # Given a variant set and an id whose pick falls on (or just below) a cumulative weight
+    variants = VECTOR_DOC["variant_sets"][walk["set"]]
+    total = sum(v["weight"] for v in variants)
+    flag = _flag(walk["flag_key"], flag_type="multivariate", variants=variants)
+    # When evaluated / Then the pick and the variant are the shared vector's
+    assert variant_pick(walk["flag_key"], walk["android_id"], total) == walk["pick"]
+    result = flag.evaluate(walk["android_id"], NEW_DEVICE)
+    expected = next(v for v in variants if v["key"] == walk["variant"])
+    assert (result["variant"], result["value"]) == (expected["key"], expected["value"])
+
+
+def test_vector_rollouts__enabled_exactly_below_the_rollout() -> None:
+    for case in VECTOR_DOC["rollouts"]:
+        flag = _flag(case["flag_key"], rollout_pct=case["rollout_pct"])
+        assert flag.evaluate(case["android_id"], NEW_DEVICE)["enabled"] is case["enabled"], case
+
+
+def test_vector_crc32__utf8_of_the_text() -> None:
+    for case in VECTOR_DOC["crc32"]:
+        assert zlib.crc32(case["text"].encode("utf-8")) == case["crc32"]
 
 
 def test_rollout_25__enables_25_percent_of_100k_ids() -> None:
