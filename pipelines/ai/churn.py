@@ -1,0 +1,277 @@
+"""Churn risk of an app's active devices (GET /ai/churn-risk): a score 0..1, the top reasons, an action.
+
+Active devices are those with activity in the last 30 UTC days (per-device days, `device_days`). Each is
+described by FEATURES, computed from one aggregate over 60 days of `device_days`:
+- days_inactive: days since its last active day;
+- decline: (active days in days 15-28 ago - active days in the last 14) / max(the former, 1), in -1..1;
+- sessions, ad_watches (log of 1 + the 30-day count), events_per_day (log of 1 + events per active day);
+- tenure (log of 1 + days since first seen); payer (a purchase in the 30 days).
+A logistic regression (scikit-learn) is fitted on the app's own history: the devices active in the 30
+days before a reference day 30 days ago, described as of that day, labelled 1 when they then went the
+30 days since without any activity. With fewer than MIN_TRAINING devices or MIN_CLASS of either label,
+FIXED_WEIGHTS are used instead (documented in the README). Reasons are the features that push a device's
+score up the most against the app's average device; the action follows from risk, inactivity, purchases
+and ad watching.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from core.clock import iso
+from core.db import raw_connection
+from pipelines import apps
+
+FEATURES = ("days_inactive", "decline", "sessions", "ad_watches", "events_per_day", "tenure", "payer")
+WINDOW = 30
+MIN_TRAINING = 200
+MIN_CLASS = 20
+# Used when the app's history is too thin to fit: log-odds of churning within 30 days.
+FIXED_INTERCEPT = -2.0
+FIXED_WEIGHTS = {
+    "days_inactive": 0.25,
+    "decline": 1.5,
+    "sessions": -0.6,
+    "ad_watches": -0.2,
+    "events_per_day": -0.3,
+    "tenure": -0.2,
+    "payer": -0.8,
+}
+
+# One pass over 60 days of device_days: the features as of today (columns s_*) and as of the
+# reference day 30 days ago with whether the device was active after it (t_*, active_after).
+AGGREGATE = """
+WITH agg AS (
+    SELECT dd.device_id,
+        max(dd.day) FILTER (WHERE dd.day > $2::date - 30) AS s_last,
+        count(*) FILTER (WHERE dd.day > $2::date - 14) AS s_recent,
+        count(*) FILTER (WHERE dd.day <= $2::date - 14 AND dd.day > $2::date - 28) AS s_prior,
+        count(*) FILTER (WHERE dd.day > $2::date - 30) AS s_days,
+        coalesce(sum(dd.sessions) FILTER (WHERE dd.day > $2::date - 30), 0) AS s_sessions,
+        coalesce(sum(dd.events) FILTER (WHERE dd.day > $2::date - 30), 0) AS s_events,
+        coalesce(sum(dd.ad_watches) FILTER (WHERE dd.day > $2::date - 30), 0) AS s_ads,
+        coalesce(sum(dd.purchases) FILTER (WHERE dd.day > $2::date - 30), 0) AS s_purchases,
+        max(dd.day) FILTER (WHERE dd.day <= $2::date - 30) AS t_last,
+        count(*) FILTER (WHERE dd.day <= $2::date - 30 AND dd.day > $2::date - 44) AS t_recent,
+        count(*) FILTER (WHERE dd.day <= $2::date - 44 AND dd.day > $2::date - 58) AS t_prior,
+        count(*) FILTER (WHERE dd.day <= $2::date - 30) AS t_days,
+        coalesce(sum(dd.sessions) FILTER (WHERE dd.day <= $2::date - 30), 0) AS t_sessions,
+        coalesce(sum(dd.events) FILTER (WHERE dd.day <= $2::date - 30), 0) AS t_events,
+        coalesce(sum(dd.ad_watches) FILTER (WHERE dd.day <= $2::date - 30), 0) AS t_ads,
+        coalesce(sum(dd.purchases) FILTER (WHERE dd.day <= $2::date - 30), 0) AS t_purchases
+    FROM device_days dd
+    WHERE dd.app_id = $1 AND dd.day > $2::date - 60 AND dd.day <= $2::date
+    GROUP BY dd.device_id
+)
+SELECT array_agg(a.device_id) AS ids,
+    array_agg(($2::date - a.s_last)) AS s_inactive, array_agg(a.s_recent) AS s_recent,
+    array_agg(a.s_prior) AS s_prior, array_agg(a.s_days) AS s_days, array_agg(a.s_sessions) AS s_sessions,
+    array_agg(a.s_events) AS s_events, array_agg(a.s_ads) AS s_ads, array_agg(a.s_purchases) AS s_purchases,
+    array_agg(($2::date - 30 - a.t_last)) AS t_inactive, array_agg(a.t_recent) AS t_recent,
+    array_agg(a.t_prior) AS t_prior, array_agg(a.t_days) AS t_days, array_agg(a.t_sessions) AS t_sessions,
+    array_agg(a.t_events) AS t_events, array_agg(a.t_ads) AS t_ads, array_agg(a.t_purchases) AS t_purchases,
+    array_agg(($2::date - (d.first_seen_at AT TIME ZONE 'UTC')::date)) AS age
+FROM agg a JOIN devices d ON d.id = a.device_id
+"""
+
+DEVICES = """
+SELECT id, android_id, user_segment, last_seen_at, purchases, ad_watches_30d
+FROM devices WHERE app_id = $1 AND id = ANY($2::bigint[])
+"""
+
+
+@dataclass
+class Model:
+    """Weights on standardised features (fitted) or raw ones (fixed), with what it was fitted on."""
+
+    kind: str
+    intercept: float
+    weights: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray  # 1 for fixed weights
+    trained_on: int
+    positives: int
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        return self.intercept + ((x - self.mean) / self.scale) @ self.weights
+
+    def contributions(self, x: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        """How much each feature moves a device's log-odds against `reference` (the app's average)."""
+        return (x - reference) / self.scale * self.weights
+
+
+def features(inactive: Any, recent: Any, prior: Any, days: Any, sessions: Any, events: Any, ads: Any,
+             purchases: Any, age: Any) -> np.ndarray:  # fmt: skip
+    """The FEATURES matrix (one row per device) from the aggregate's columns."""
+    inactive, recent, prior, days = (np.asarray(v, dtype=float) for v in (inactive, recent, prior, days))
+    sessions, events, ads, purchases = (
+        np.asarray(v, dtype=float) for v in (sessions, events, ads, purchases)
+    )
+    tenure = np.maximum(np.asarray(age, dtype=float) - 0, 0)
+    decline = np.clip((prior - recent) / np.maximum(prior, 1), -1, 1)
+    return np.column_stack(
+        [
+            inactive,
+            decline,
+            np.log1p(sessions),
+            np.log1p(ads),
+            np.log1p(events / np.maximum(days, 1)),
+            np.log1p(tenure),
+            (purchases > 0).astype(float),
+        ]
+    )
+
+
+def fit(x: np.ndarray, y: np.ndarray) -> Model:
+    """A logistic regression on the app's history, or the fixed weights when that history is thin."""
+    positives = int(y.sum())
+    if len(y) >= MIN_TRAINING and positives >= MIN_CLASS and len(y) - positives >= MIN_CLASS:
+        scaler = StandardScaler().fit(x)
+        scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+        regression = LogisticRegression(max_iter=500).fit((x - scaler.mean_) / scale, y)
+        return Model(
+            "logistic_regression",
+            float(regression.intercept_[0]),
+            regression.coef_[0].astype(float),
+            scaler.mean_.astype(float),
+            scale,
+            len(y),
+            positives,
+        )
+    weights = np.array([FIXED_WEIGHTS[f] for f in FEATURES])
+    zero, one = np.zeros(len(FEATURES)), np.ones(len(FEATURES))
+    return Model("fixed_weights", FIXED_INTERCEPT, weights, zero, one, len(y), positives)
+
+
+def _reason(feature: str, raw: dict[str, float]) -> str:
+    if feature == "days_inactive":
+        return f"no activity for {int(raw['inactive'])} days"
+    if feature == "decline":
+        return f"active on {int(raw['recent'])} of the last 14 days, down from {int(raw['prior'])} in the 14 before"
+    if feature == "sessions":
+        return f"only {int(raw['sessions'])} sessions in 30 days"
+    if feature == "ad_watches":
+        return f"{int(raw['ads'])} ads watched in 30 days"
+    if feature == "events_per_day":
+        return f"light use: {raw['events'] / max(raw['days'], 1):.1f} events per active day"
+    if feature == "tenure":
+        return f"installed {int(raw['age'])} days ago"
+    return "no purchase in 30 days"
+
+
+def action(risk: float, raw: dict[str, float]) -> dict[str, str]:
+    """What to do about a device: by risk, then inactivity, purchases and ad watching."""
+    if risk < 0.3:
+        return {"type": "none", "detail": "No action: engagement is steady"}
+    if raw["inactive"] >= 7:
+        offer = " with a personalised offer" if raw["purchases"] > 0 else ""
+        return {
+            "type": "push",
+            "detail": f"Win-back push notification{offer} (what's new, a comeback reward)",
+        }
+    if raw["purchases"] > 0:
+        return {"type": "discount_offer", "detail": "A personalised discount or bundle for a paying user"}
+    if raw["ads"] >= 5:
+        return {
+            "type": "rewarded_offer",
+            "detail": "A bigger rewarded-ad reward (e.g. double coins) this week",
+        }
+    return {"type": "in_app_message", "detail": "An in-app message pointing at features not yet used"}
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+def score(aggregate: dict[str, Any]) -> dict[str, Any]:
+    """Fit on the history and score every active device (CPU work: run it off the event loop)."""
+    s = {k: np.asarray(aggregate[k] or [], dtype=object) for k in aggregate}
+    ids = np.asarray(aggregate["ids"] or [], dtype=np.int64)
+    if len(ids) == 0:
+        return {
+            "ids": ids,
+            "risk": np.zeros(0),
+            "x": np.zeros((0, len(FEATURES))),
+            "model": fit(np.zeros((0, 7)), np.zeros(0)),
+            "raw": {},
+        }
+    active = np.array([v is not None for v in s["s_inactive"]])
+    trained = np.array([v is not None for v in s["t_inactive"]])
+    age = np.array([0 if v is None else v for v in s["age"]], dtype=float)
+
+    def cols(prefix: str, mask: np.ndarray, age_offset: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        get = {k: np.array([0 if v is None else v for v in s[f"{prefix}_{k}"][mask]], dtype=float)
+               for k in ("inactive", "recent", "prior", "days", "sessions", "events", "ads", "purchases")}  # fmt: skip
+        get["age"] = np.maximum(age[mask] - age_offset, 0)
+        return features(get["inactive"], get["recent"], get["prior"], get["days"], get["sessions"],
+                        get["events"], get["ads"], get["purchases"], get["age"]), get  # fmt: skip
+
+    x_train, _ = cols("t", trained, WINDOW)
+    y_train = np.array([v is None for v in s["s_inactive"][trained]], dtype=float)
+    model = fit(x_train, y_train)
+    x, raw = cols("s", active, 0)
+    return {"ids": ids[active], "risk": _sigmoid(model.logit(x)), "x": x, "model": model, "raw": raw}
+
+
+async def churn_risk(org_id: int, app_id: int, limit: int, today: date | None = None) -> dict[str, Any]:
+    """The app's active devices most at risk of churning, highest first, with reasons and an action."""
+    await apps.get_app(org_id, app_id)
+    today = today or datetime.now(UTC).date()
+    async with raw_connection() as conn:
+        row = await conn.fetchrow(AGGREGATE, app_id, today)
+    scored = await asyncio.to_thread(score, dict(row))
+    risk, model = scored["risk"], scored["model"]
+    top = np.argsort(-risk, kind="stable")[:limit]
+    reference = scored["x"].mean(axis=0) if len(risk) else np.zeros(len(FEATURES))
+    async with raw_connection() as conn:
+        rows = await conn.fetch(DEVICES, app_id, [int(scored["ids"][i]) for i in top])
+    by_id = {r["id"]: r for r in rows}
+    devices = []
+    for i in top:
+        device = by_id.get(int(scored["ids"][i]))
+        if device is None:  # erased since the aggregate ran
+            continue
+        raw = {k: float(v[i]) for k, v in scored["raw"].items()}
+        pushes = model.contributions(scored["x"][i], reference)
+        order = [j for j in np.argsort(-pushes) if pushes[j] > 0][:3]
+        devices.append(
+            {
+                "device_id": device["id"],
+                "android_id": device["android_id"],
+                "segment": device["user_segment"],
+                "last_seen_at": iso(device["last_seen_at"]),
+                "days_inactive": int(raw["inactive"]),
+                "risk": round(float(risk[i]), 4),
+                "reasons": [_reason(FEATURES[j], raw) for j in order]
+                or ["no warning sign against the app's average"],
+                "recommended_action": action(float(risk[i]), raw),
+            }
+        )
+    return {
+        "app_id": app_id,
+        "scored": int(len(risk)),
+        "limit": limit,
+        "devices": devices,
+        "model": {
+            "kind": model.kind,
+            "trained_on": model.trained_on,
+            "positives": model.positives,
+            "features": list(FEATURES),
+            "weights": {f: round(float(w), 4) for f, w in zip(FEATURES, model.weights)},
+            "intercept": round(model.intercept, 4),
+            "standardised": model.kind == "logistic_regression",
+        },
+    }
+
+
+def logistic(z: float) -> float:
+    """1 / (1 + e^-z): a log-odds as a probability (for documentation and tests)."""
+    return 1.0 / (1.0 + math.exp(-z))
