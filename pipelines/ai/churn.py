@@ -17,7 +17,6 @@ and ad watching.
 from __future__ import annotations
 
 import asyncio
-import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -72,13 +71,13 @@ WITH agg AS (
     GROUP BY dd.device_id
 )
 SELECT array_agg(a.device_id) AS ids,
-    array_agg(($2::date - a.s_last)) AS s_inactive, array_agg(a.s_recent) AS s_recent,
+    array_agg(coalesce($2::date - a.s_last, -1)) AS s_inactive, array_agg(a.s_recent) AS s_recent,
     array_agg(a.s_prior) AS s_prior, array_agg(a.s_days) AS s_days, array_agg(a.s_sessions) AS s_sessions,
     array_agg(a.s_events) AS s_events, array_agg(a.s_ads) AS s_ads, array_agg(a.s_purchases) AS s_purchases,
-    array_agg(($2::date - 30 - a.t_last)) AS t_inactive, array_agg(a.t_recent) AS t_recent,
+    array_agg(coalesce($2::date - 30 - a.t_last, -1)) AS t_inactive, array_agg(a.t_recent) AS t_recent,
     array_agg(a.t_prior) AS t_prior, array_agg(a.t_days) AS t_days, array_agg(a.t_sessions) AS t_sessions,
     array_agg(a.t_events) AS t_events, array_agg(a.t_ads) AS t_ads, array_agg(a.t_purchases) AS t_purchases,
-    array_agg(($2::date - (d.first_seen_at AT TIME ZONE 'UTC')::date)) AS age
+    array_agg(greatest($2::date - (d.first_seen_at AT TIME ZONE 'UTC')::date, 0)) AS age
 FROM agg a JOIN devices d ON d.id = a.device_id
 """
 
@@ -115,7 +114,7 @@ def features(inactive: Any, recent: Any, prior: Any, days: Any, sessions: Any, e
     sessions, events, ads, purchases = (
         np.asarray(v, dtype=float) for v in (sessions, events, ads, purchases)
     )
-    tenure = np.maximum(np.asarray(age, dtype=float) - 0, 0)
+    tenure = np.maximum(np.asarray(age, dtype=float), 0)
     decline = np.clip((prior - recent) / np.maximum(prior, 1), -1, 1)
     return np.column_stack(
         [
@@ -192,33 +191,23 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def score(aggregate: dict[str, Any]) -> dict[str, Any]:
-    """Fit on the history and score every active device (CPU work: run it off the event loop)."""
-    s = {k: np.asarray(aggregate[k] or [], dtype=object) for k in aggregate}
-    ids = np.asarray(aggregate["ids"] or [], dtype=np.int64)
-    if len(ids) == 0:
-        return {
-            "ids": ids,
-            "risk": np.zeros(0),
-            "x": np.zeros((0, len(FEATURES))),
-            "model": fit(np.zeros((0, 7)), np.zeros(0)),
-            "raw": {},
-        }
-    active = np.array([v is not None for v in s["s_inactive"]])
-    trained = np.array([v is not None for v in s["t_inactive"]])
-    age = np.array([0 if v is None else v for v in s["age"]], dtype=float)
+    """Fit on the history and score every active device (CPU work: run it off the event loop).
 
-    def cols(prefix: str, mask: np.ndarray, age_offset: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        get = {k: np.array([0 if v is None else v for v in s[f"{prefix}_{k}"][mask]], dtype=float)
-               for k in ("inactive", "recent", "prior", "days", "sessions", "events", "ads", "purchases")}  # fmt: skip
-        get["age"] = np.maximum(age[mask] - age_offset, 0)
-        return features(get["inactive"], get["recent"], get["prior"], get["days"], get["sessions"],
-                        get["events"], get["ads"], get["purchases"], get["age"]), get  # fmt: skip
+    `aggregate` holds the AGGREGATE arrays; an inactive count of -1 means no active day in that window."""
+    a = {k: np.asarray(v or [], dtype=np.int64 if k == "ids" else float) for k, v in aggregate.items()}
+    active, trained = a["s_inactive"] >= 0, a["t_inactive"] >= 0
+    names = ("inactive", "recent", "prior", "days", "sessions", "events", "ads", "purchases")
 
-    x_train, _ = cols("t", trained, WINDOW)
-    y_train = np.array([v is None for v in s["s_inactive"][trained]], dtype=float)
-    model = fit(x_train, y_train)
-    x, raw = cols("s", active, 0)
-    return {"ids": ids[active], "risk": _sigmoid(model.logit(x)), "x": x, "model": model, "raw": raw}
+    def window(prefix: str, mask: np.ndarray, age_offset: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        raw = {k: a[f"{prefix}_{k}"][mask] for k in names}
+        raw["age"] = np.maximum(a["age"][mask] - age_offset, 0)
+        x = features(*(raw[k] for k in (*names, "age")))
+        return x, raw
+
+    x_train, _ = window("t", trained, WINDOW)
+    model = fit(x_train, (a["s_inactive"][trained] < 0).astype(float))
+    x, raw = window("s", active, 0)
+    return {"ids": a["ids"][active], "risk": _sigmoid(model.logit(x)), "x": x, "model": model, "raw": raw}
 
 
 async def churn_risk(org_id: int, app_id: int, limit: int, today: date | None = None) -> dict[str, Any]:
@@ -270,8 +259,3 @@ async def churn_risk(org_id: int, app_id: int, limit: int, today: date | None = 
             "standardised": model.kind == "logistic_regression",
         },
     }
-
-
-def logistic(z: float) -> float:
-    """1 / (1 + e^-z): a log-odds as a probability (for documentation and tests)."""
-    return 1.0 / (1.0 + math.exp(-z))

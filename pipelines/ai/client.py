@@ -3,7 +3,7 @@
 Other features call it like this:
 
     from pipelines.ai import client
-    reply = await client.complete(
+    reply = await complete(
         settings, org_id,
         system="You write release notes.",
         messages=[{"role": "user", "content": "Summarise: ..."}],
@@ -31,10 +31,11 @@ from typing import Any
 
 import anthropic
 import httpx2
+import orjson
 
 from core.clock import iso
 from core.db import raw_connection
-from core.errors import ProviderRateLimited, ServiceUnavailable
+from core.errors import ProviderRateLimited, RateLimited, ServiceUnavailable
 from core.logging import get_logger
 from core.settings import Settings
 
@@ -266,3 +267,24 @@ async def usage(org_id: int, days: int) -> dict[str, Any]:
     ]
     totals = {key: sum(e[key] for e in entries) for key in ("requests", "input_tokens", "output_tokens")}
     return {"days": days, "usage": entries, "totals": totals}
+
+
+async def narrate(
+    settings: Settings, org_id: int, kind_prompt: str, figures: dict[str, Any], fallback: str
+) -> dict[str, Any]:
+    """{narrative, narrative_source[, narrative_note]}: the model's text when configured and reachable."""
+    if not configured(settings):
+        return {"narrative": fallback, "narrative_source": "template"}
+    try:
+        reply = await complete(
+            settings,
+            org_id,
+            system=kind_prompt,
+            messages=[
+                {"role": "user", "content": orjson.dumps(figures, option=orjson.OPT_NON_STR_KEYS).decode()}
+            ],
+        )
+    except (ServiceUnavailable, RateLimited) as exc:
+        log.warning("ai.narrative_unavailable", error=exc.message)
+        return {"narrative": fallback, "narrative_source": "template", "narrative_note": exc.message}
+    return {"narrative": reply.text or fallback, "narrative_source": "model" if reply.text else "template"}

@@ -16,14 +16,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from core.db import raw_connection
-from core.errors import RateLimited, ServiceUnavailable
-from core.logging import get_logger
 from core.models import AiInsight, App
 from core.settings import Settings
 from pipelines import apps, dashboard
 from pipelines.ai import client, prompts
-
-log = get_logger(__name__)
 
 BASELINE_DAYS = 28
 CHECKED_DAYS = 7
@@ -156,25 +152,6 @@ def template_narrative(payload: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-async def narrative(
-    settings: Settings, org_id: int, kind_prompt: str, figures: dict[str, Any], fallback: str
-) -> dict[str, Any]:
-    """{narrative, narrative_source[, narrative_note]}: the model's text when configured and reachable."""
-    if not client.configured(settings):
-        return {"narrative": fallback, "narrative_source": "template"}
-    try:
-        reply = await client.complete(
-            settings,
-            org_id,
-            system=kind_prompt,
-            messages=[{"role": "user", "content": prompts.as_json(figures)}],
-        )
-    except (ServiceUnavailable, RateLimited) as exc:
-        log.warning("ai.narrative_unavailable", error=exc.message)
-        return {"narrative": fallback, "narrative_source": "template", "narrative_note": exc.message}
-    return {"narrative": reply.text or fallback, "narrative_source": "model" if reply.text else "template"}
-
-
 async def figures(app_id: int, end: date) -> dict[str, Any]:
     """The computed part of an app's insights for the days up to `end` (anomalies, summary, week)."""
     span = BASELINE_DAYS + CHECKED_DAYS
@@ -221,7 +198,9 @@ async def refresh(settings: Settings, app_id: int) -> dict[str, Any]:
     end = yesterday()
     payload = await figures(app_id, end)
     payload.update(
-        await narrative(settings, app.org_id, prompts.INSIGHTS_SYSTEM, payload, template_narrative(payload))
+        await client.narrate(
+            settings, app.org_id, prompts.INSIGHTS_SYSTEM, payload, template_narrative(payload)
+        )
     )
     payload["generated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     await AiInsight.update_or_create(defaults={"day": end, "payload": payload}, app_id=app_id)

@@ -20,7 +20,7 @@ from core.errors import BadRequest, NotFound
 from core.models import App
 from core.settings import Settings
 from pipelines import apps, dashboard
-from pipelines.ai import insights, prompts
+from pipelines.ai import client, prompts
 
 PLAYSTORE_MISSING = "not available: no Play Store snapshots"
 TITLE_LIMIT, SHORT_DESCRIPTION_LIMIT, DESCRIPTION_LIMIT = 30, 80, 4000
@@ -231,7 +231,7 @@ async def cross_analysis(settings: Settings, org_id: int, app_id: int) -> dict[s
         ("Play Store metrics are " + PLAYSTORE_MISSING + ", so only internal series are compared. " if not snapshots else "")
         + (f"New devices and DAU correlate most at a lag of {best['lag_days']} days (r = {best['r']:+.2f}, {best['points']} days)." if best else "Not enough daily data to correlate new devices with DAU.")
     )  # fmt: skip
-    result.update(await insights.narrative(settings, org_id, prompts.MARKET_SYSTEM, result, fallback))
+    result.update(await client.narrate(settings, org_id, prompts.MARKET_SYSTEM, result, fallback))
     return result
 
 
@@ -279,5 +279,5 @@ async def aso(
         fallback = (
             f"Play Store listing data is {PLAYSTORE_MISSING}; suggestions use the app name only. " + fallback
         )
-    result.update(await insights.narrative(settings, org_id, prompts.MARKET_SYSTEM, result, fallback))
+    result.update(await client.narrate(settings, org_id, prompts.MARKET_SYSTEM, result, fallback))
     return result

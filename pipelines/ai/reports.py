@@ -17,7 +17,7 @@ from core.errors import NotFound
 from core.models import Report
 from core.settings import Settings
 from pipelines import activity, apps, dashboard
-from pipelines.ai import insights, market, prompts, sentiment
+from pipelines.ai import client, insights, market, prompts, sentiment
 
 ReportType = Literal["daily_summary", "weekly", "competitor", "revenue", "review"]
 TITLES = {
@@ -101,7 +101,7 @@ async def generate(
     app = await apps.get_app(org_id, app_id)
     data, fallback = await _figures(settings, org_id, app_id, kind)
     system = prompts.REPORT_SYSTEM.format(kind=TITLES[kind].lower())
-    told = await insights.narrative(settings, org_id, system, data, fallback)
+    told = await client.narrate(settings, org_id, system, data, fallback)
     if told.get("narrative_note"):
         data["narrative_note"] = told["narrative_note"]
     today = datetime.now(UTC).date().isoformat()
