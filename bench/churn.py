@@ -48,14 +48,14 @@ SELECT $1, 'bench-' || g, 'active', 0, 0, 0, 0, 0, 0, 0, 0, '[]', now() - interv
 FROM generate_series(1, $2::int) g
 """
 
-# Each device is active every (1 + id % 7) days over the last 60; the churned ones (the last $2 ids)
+# Each device is active every (1 + id % 7) days over the last 60; the churned ones (ids above $2)
 # stop 35 days ago, the others keep going to today.
 SEED_DAYS = """
 INSERT INTO device_days (device_id, day, app_id, events, sessions, ad_watches, purchases)
 SELECT d.id, current_date - g, $1, 5 + d.id % 20, 1 + d.id % 3, d.id % 4, (d.id % 50 = 0)::int
 FROM devices d, generate_series(0, 59) g
 WHERE d.app_id = $1 AND (g + d.id) % (1 + d.id % 7) = 0
-  AND NOT (d.id > $3 AND g < 35)
+  AND NOT (d.id > $2 AND g < 35)
 """
 
 
@@ -80,7 +80,7 @@ async def seed(url: str, devices: int, churned: int) -> tuple[int, int]:
         last_active_id = await conn.fetchval(
             "SELECT id FROM devices WHERE app_id = $1 ORDER BY id OFFSET $2 LIMIT 1", app, devices - 1
         )
-        await conn.execute(SEED_DAYS, app, churned, last_active_id)
+        await conn.execute(SEED_DAYS, app, last_active_id)
         await conn.execute("ANALYZE devices; ANALYZE device_days")
         return org, app
     finally:

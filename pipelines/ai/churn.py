@@ -1,14 +1,15 @@
 """Churn risk of an app's active devices (GET /ai/churn-risk): a score 0..1, the top reasons, an action.
 
 Active devices are those with activity in the last 30 UTC days (per-device days, `device_days`). Each is
-described by FEATURES, computed from one aggregate over 60 days of `device_days`:
+described by FEATURES, computed from one aggregate of 60 days of `device_days` per device:
 - days_inactive: days since its last active day;
-- decline: (active days in days 15-28 ago - active days in the last 14) / max(the former, 1), in -1..1;
+- decline: (active days in days 15-29 ago - active days in the last 15) / max(the former, 1), in -1..1;
 - sessions, ad_watches (log of 1 + the 30-day count), events_per_day (log of 1 + events per active day);
 - tenure (log of 1 + days since first seen); payer (a purchase in the 30 days).
 A logistic regression (scikit-learn) is fitted on the app's own history: the devices active in the 30
 days before a reference day 30 days ago, described as of that day, labelled 1 when they then went the
-30 days since without any activity. With fewer than MIN_TRAINING devices or MIN_CLASS of either label,
+30 days since without any activity (a random MAX_TRAINING of them at most). With fewer than MIN_TRAINING
+devices or MIN_CLASS of either label,
 FIXED_WEIGHTS are used instead (documented in the README). Reasons are the features that push a device's
 score up the most against the app's average device; the action follows from risk, inactivity, purchases
 and ad watching.
@@ -30,8 +31,9 @@ from core.db import raw_connection
 from pipelines import apps
 
 FEATURES = ("days_inactive", "decline", "sessions", "ad_watches", "events_per_day", "tenure", "payer")
-WINDOW = 30
 MIN_TRAINING = 200
+MAX_TRAINING = 50_000
+SPAN = 15  # decline compares the last 15 days of a 30-day window with the 15 before
 MIN_CLASS = 20
 # Used when the app's history is too thin to fit: log-odds of churning within 30 days.
 FIXED_INTERCEPT = -2.0
@@ -45,40 +47,35 @@ FIXED_WEIGHTS = {
     "payer": -0.8,
 }
 
-# One pass over 60 days of device_days: the features as of today (columns s_*) and as of the
-# reference day 30 days ago with whether the device was active after it (t_*, active_after).
-AGGREGATE = """
-WITH agg AS (
-    SELECT dd.device_id,
-        max(dd.day) FILTER (WHERE dd.day > $2::date - 30) AS s_last,
-        count(*) FILTER (WHERE dd.day > $2::date - 14) AS s_recent,
-        count(*) FILTER (WHERE dd.day <= $2::date - 14 AND dd.day > $2::date - 28) AS s_prior,
-        count(*) FILTER (WHERE dd.day > $2::date - 30) AS s_days,
-        coalesce(sum(dd.sessions) FILTER (WHERE dd.day > $2::date - 30), 0) AS s_sessions,
-        coalesce(sum(dd.events) FILTER (WHERE dd.day > $2::date - 30), 0) AS s_events,
-        coalesce(sum(dd.ad_watches) FILTER (WHERE dd.day > $2::date - 30), 0) AS s_ads,
-        coalesce(sum(dd.purchases) FILTER (WHERE dd.day > $2::date - 30), 0) AS s_purchases,
-        max(dd.day) FILTER (WHERE dd.day <= $2::date - 30) AS t_last,
-        count(*) FILTER (WHERE dd.day <= $2::date - 30 AND dd.day > $2::date - 44) AS t_recent,
-        count(*) FILTER (WHERE dd.day <= $2::date - 44 AND dd.day > $2::date - 58) AS t_prior,
-        count(*) FILTER (WHERE dd.day <= $2::date - 30) AS t_days,
-        coalesce(sum(dd.sessions) FILTER (WHERE dd.day <= $2::date - 30), 0) AS t_sessions,
-        coalesce(sum(dd.events) FILTER (WHERE dd.day <= $2::date - 30), 0) AS t_events,
-        coalesce(sum(dd.ad_watches) FILTER (WHERE dd.day <= $2::date - 30), 0) AS t_ads,
-        coalesce(sum(dd.purchases) FILTER (WHERE dd.day <= $2::date - 30), 0) AS t_purchases
-    FROM device_days dd
-    WHERE dd.app_id = $1 AND dd.day > $2::date - 60 AND dd.day <= $2::date
-    GROUP BY dd.device_id
-)
-SELECT array_agg(a.device_id) AS ids,
-    array_agg(coalesce($2::date - a.s_last, -1)) AS s_inactive, array_agg(a.s_recent) AS s_recent,
-    array_agg(a.s_prior) AS s_prior, array_agg(a.s_days) AS s_days, array_agg(a.s_sessions) AS s_sessions,
-    array_agg(a.s_events) AS s_events, array_agg(a.s_ads) AS s_ads, array_agg(a.s_purchases) AS s_purchases,
-    array_agg(coalesce($2::date - 30 - a.t_last, -1)) AS t_inactive, array_agg(a.t_recent) AS t_recent,
-    array_agg(a.t_prior) AS t_prior, array_agg(a.t_days) AS t_days, array_agg(a.t_sessions) AS t_sessions,
-    array_agg(a.t_events) AS t_events, array_agg(a.t_ads) AS t_ads, array_agg(a.t_purchases) AS t_purchases,
-    array_agg(greatest($2::date - (d.first_seen_at AT TIME ZONE 'UTC')::date, 0)) AS age
-FROM agg a JOIN devices d ON d.id = a.device_id
+# One pass over 60 days of device_days, one row per device (no JIT: compiling this plan costs more than
+# running it). `active` has bit n set when the device was active n days ago (n < 60), which gives recency
+# and active days of both 30-day windows from one cheap aggregate; the sums are per window.
+ACTIVITY = """
+SELECT array_agg(device_id) AS device, array_agg(active) AS active,
+    array_agg(sessions_now) AS sessions_now, array_agg(sessions_then) AS sessions_then,
+    array_agg(events_now) AS events_now, array_agg(events_then) AS events_then,
+    array_agg(ads_now) AS ads_now, array_agg(ads_then) AS ads_then,
+    array_agg(purchases_now) AS purchases_now, array_agg(purchases_then) AS purchases_then
+FROM (
+    SELECT device_id,
+        bit_or(1::int8 << ($2::date - day)) AS active,
+        coalesce(sum(sessions) FILTER (WHERE day > $2::date - 30), 0) AS sessions_now,
+        coalesce(sum(sessions) FILTER (WHERE day <= $2::date - 30), 0) AS sessions_then,
+        coalesce(sum(events) FILTER (WHERE day > $2::date - 30), 0) AS events_now,
+        coalesce(sum(events) FILTER (WHERE day <= $2::date - 30), 0) AS events_then,
+        coalesce(sum(ad_watches) FILTER (WHERE day > $2::date - 30), 0) AS ads_now,
+        coalesce(sum(ad_watches) FILTER (WHERE day <= $2::date - 30), 0) AS ads_then,
+        coalesce(sum(purchases) FILTER (WHERE day > $2::date - 30), 0) AS purchases_now,
+        coalesce(sum(purchases) FILTER (WHERE day <= $2::date - 30), 0) AS purchases_then
+    FROM device_days
+    WHERE app_id = $1 AND day > $2::date - 60 AND day <= $2::date
+    GROUP BY device_id
+) d
+"""
+AGES = """
+SELECT array_agg(id ORDER BY id) AS id,
+    array_agg(greatest($2::date - (first_seen_at AT TIME ZONE 'UTC')::date, 0) ORDER BY id) AS age
+FROM devices WHERE app_id = $1
 """
 
 DEVICES = """
@@ -154,7 +151,7 @@ def _reason(feature: str, raw: dict[str, float]) -> str:
     if feature == "days_inactive":
         return f"no activity for {int(raw['inactive'])} days"
     if feature == "decline":
-        return f"active on {int(raw['recent'])} of the last 14 days, down from {int(raw['prior'])} in the 14 before"
+        return f"active on {int(raw['recent'])} of the last 15 days, down from {int(raw['prior'])} in the 15 before"
     if feature == "sessions":
         return f"only {int(raw['sessions'])} sessions in 30 days"
     if feature == "ad_watches":
@@ -190,33 +187,69 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
-def score(aggregate: dict[str, Any]) -> dict[str, Any]:
-    """Fit on the history and score every active device (CPU work: run it off the event loop).
+def _bits(values: np.ndarray, low: int, width: int) -> np.ndarray:
+    return (values >> low) & ((1 << width) - 1)
 
-    `aggregate` holds the AGGREGATE arrays; an inactive count of -1 means no active day in that window."""
-    a = {k: np.asarray(v or [], dtype=np.int64 if k == "ids" else float) for k, v in aggregate.items()}
-    active, trained = a["s_inactive"] >= 0, a["t_inactive"] >= 0
-    names = ("inactive", "recent", "prior", "days", "sessions", "events", "ads", "purchases")
 
-    def window(prefix: str, mask: np.ndarray, age_offset: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        raw = {k: a[f"{prefix}_{k}"][mask] for k in names}
-        raw["age"] = np.maximum(a["age"][mask] - age_offset, 0)
-        x = features(*(raw[k] for k in (*names, "age")))
-        return x, raw
+def _window(a: dict[str, np.ndarray], first: int) -> dict[str, np.ndarray]:
+    """Per device, over the 30 days starting `first` days ago (0 or 30): days since its last active day
+    (inf when none), active days in the first and second 15, and the sums."""
+    days = _bits(a["active"], first, 2 * SPAN)
+    lowest = days & -days  # the most recent active day's bit
+    out = {"inactive": np.where(days > 0, np.log2(np.maximum(lowest, 1)), np.inf)}
+    out["recent"] = np.bitwise_count(_bits(a["active"], first, SPAN)).astype(float)
+    out["prior"] = np.bitwise_count(_bits(a["active"], first + SPAN, SPAN)).astype(float)
+    out["days"] = out["recent"] + out["prior"]
+    for key in ("sessions", "events", "ads", "purchases"):
+        out[key] = a[f"{key}_{'then' if first else 'now'}"].astype(float)
+    return out
 
-    x_train, _ = window("t", trained, WINDOW)
-    model = fit(x_train, (a["s_inactive"][trained] < 0).astype(float))
-    x, raw = window("s", active, 0)
-    return {"ids": a["ids"][active], "risk": _sigmoid(model.logit(x)), "x": x, "model": model, "raw": raw}
+
+def score(activity: dict[str, Any], ages: dict[str, Any], seed: int = 0) -> dict[str, Any]:
+    """Fit on the history and score every active device (CPU work: run it off the event loop)."""
+    a = {k: np.asarray(v or [], dtype=np.int64) for k, v in activity.items()}
+    ids = a["device"]
+    order = np.argsort(ids)
+    a = {k: v[order] for k, v in a.items()}
+    ids = a["device"]
+    known = np.asarray(ages["id"] or [], dtype=np.int64)
+    at = np.clip(np.searchsorted(known, ids), 0, max(len(known) - 1, 0))
+    age = (
+        np.where(known[at] == ids, np.asarray(ages["age"], dtype=float)[at], 0.0)
+        if len(known)
+        else np.zeros(len(ids))
+    )
+    now, then = _window(a, 0), _window(a, 2 * SPAN)
+    active, trained = np.isfinite(now["inactive"]), np.isfinite(then["inactive"])
+    picked = np.flatnonzero(trained)
+    if len(picked) > MAX_TRAINING:
+        picked = np.sort(np.random.default_rng(seed).choice(picked, MAX_TRAINING, replace=False))
+
+    def matrix(
+        window: dict[str, np.ndarray], rows: np.ndarray, age_offset: int
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        raw = {k: v[rows] for k, v in window.items()}
+        raw["age"] = np.maximum(age[rows] - age_offset, 0)
+        names = ("inactive", "recent", "prior", "days", "sessions", "events", "ads", "purchases", "age")
+        return features(*(raw[k] for k in names)), raw
+
+    x_train, _ = matrix(then, picked, 2 * SPAN)
+    model = fit(x_train, (~active[picked]).astype(float))
+    rows = np.flatnonzero(active)
+    x, raw = matrix(now, rows, 0)
+    return {"ids": ids[rows], "risk": _sigmoid(model.logit(x)), "x": x, "model": model, "raw": raw}
 
 
 async def churn_risk(org_id: int, app_id: int, limit: int, today: date | None = None) -> dict[str, Any]:
     """The app's active devices most at risk of churning, highest first, with reasons and an action."""
     await apps.get_app(org_id, app_id)
     today = today or datetime.now(UTC).date()
-    async with raw_connection() as conn:
-        row = await conn.fetchrow(AGGREGATE, app_id, today)
-    scored = await asyncio.to_thread(score, dict(row))
+    async with raw_connection() as conn, conn.transaction():
+        await conn.execute("SET LOCAL jit = off")
+        await conn.execute("SET LOCAL work_mem = '64MB'")
+        activity = await conn.fetchrow(ACTIVITY, app_id, today)
+        ages = await conn.fetchrow(AGES, app_id, today)
+    scored = await asyncio.to_thread(score, dict(activity), dict(ages), app_id)
     risk, model = scored["risk"], scored["model"]
     top = np.argsort(-risk, kind="stable")[:limit]
     reference = scored["x"].mean(axis=0) if len(risk) else np.zeros(len(FEATURES))
