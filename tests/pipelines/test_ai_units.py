@@ -260,3 +260,10 @@ def test_source_tree__no_eval_exec_compile_anywhere() -> None:
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno} .{node.func.attr}()")
     # Then none calls eval, exec, compile or __import__
     assert found == []
+
+
+def test_settings__sql_check_off_in_production__refused() -> None:
+    # The switch exists to prove the database boundary in tests; production never runs without the check.
+    with pytest.raises(ValueError, match="NLQ_SQL_CHECK"):
+        Settings(ENV="production", NLQ_SQL_CHECK=False)
+    assert Settings(ENV="test", NLQ_SQL_CHECK=False).NLQ_SQL_CHECK is False
