@@ -108,7 +108,6 @@ async def post_chat(request: Request, principal: Principal, body: ChatIn) -> HTT
             _settings(request),
             principal.org_id,
             principal.user_id,
-            principal.email or "a user",
             body.message,
             body.conversation_id,
         )

@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from core.clock import iso
 from core.errors import NotFound
-from core.models import App, Conversation, ConversationMessage, Org
+from core.models import App, Conversation, ConversationMessage, Org, User
 from core.settings import Settings
 from pipelines import activity
 from pipelines.ai import client, prompts, tools
@@ -66,8 +66,9 @@ def _result_text(result: Any) -> str:
     return text if len(text) <= MAX_TOOL_RESULT_CHARS else text[:MAX_TOOL_RESULT_CHARS] + " ...(cut)"
 
 
-async def _system(org_id: int, user_name: str) -> str:
+async def _system(org_id: int, user_id: int) -> str:
     org = await Org.get(id=org_id)
+    user_name = (await User.get(id=user_id)).name  # the name, not the email: the provider needs no address
     listed = await App.filter(org_id=org_id).order_by("id").values("id", "name", "package_name")
     apps = (
         "\n".join(f"- app_id {a['id']}: {a['name']} ({a['package_name']})" for a in listed) or "- (none yet)"
@@ -77,7 +78,7 @@ async def _system(org_id: int, user_name: str) -> str:
 
 
 async def chat(
-    settings: Settings, org_id: int, user_id: int, user_name: str, message: str, conversation_id: int | None
+    settings: Settings, org_id: int, user_id: int, message: str, conversation_id: int | None
 ) -> dict[str, Any]:
     """One turn of the user's conversation (a new one without `conversation_id`): the reply and its sources."""
     conversation = await conversation_of(org_id, user_id, conversation_id) if conversation_id else None
@@ -86,7 +87,7 @@ async def chat(
     if conversation is not None:
         stored = await ConversationMessage.filter(conversation_id=conversation.id).order_by("id")
         history = trim(stored, settings.AI_CHAT_HISTORY_TOKENS)
-    system = await _system(org_id, user_name)
+    system = await _system(org_id, user_id)
     turn: list[dict[str, Any]] = [{"role": "user", "content": [{"type": "text", "text": message}]}]
     sources: list[dict[str, Any]] = []
     definitions = tools.definitions()
