@@ -116,7 +116,10 @@ class JobStatus(Middleware):
             return
         status = exception.status if isinstance(exception, VaimanasoftError) else 500
         if job_id:
-            self._safely(jobs.mark_finished(redis, job_id, error=error, error_status=status))
+            retry_after = getattr(exception, "retry_after", None) if status == 429 else None
+            self._safely(
+                jobs.mark_finished(redis, job_id, error=error, error_status=status, retry_after=retry_after)
+            )
         self._safely(
             jobs.record_failure(
                 redis,

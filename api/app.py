@@ -57,6 +57,7 @@ def register_id_patterns(app: Sanic) -> None:
 def _blueprints() -> list[Any]:
     from api.routes import (
         adstrategy,
+        ai,
         alerts,
         analytics,
         apps,
@@ -93,6 +94,8 @@ def _blueprints() -> list[Any]:
         alerts.bp,
         dashboards.bp,
         dashboard.bp,
+        ai.query_bp,
+        ai.bp,
         export.bp,
         stream.bp,
         jobs.bp,

@@ -99,5 +99,10 @@ async def run_job(
     if job["status"] == jobs.DONE:
         return ok(job["result"])
     if job["status"] == jobs.FAILED:
-        return ok({"error": job["error"], "job_id": job_id}, status=job.get("error_status") or 500)
+        status = job.get("error_status") or 500
+        # A job refused for an outside service's rate limit answers like any 429: with Retry-After.
+        headers = (
+            {"Retry-After": str(job["retry_after"])} if status == 429 and job.get("retry_after") else None
+        )
+        return ok({"error": job["error"], "job_id": job_id}, status=status, headers=headers)
     return ok(job_status_body(job), status=202)

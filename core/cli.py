@@ -188,6 +188,28 @@ def cmd_up(args: argparse.Namespace) -> None:
     up(get_settings(), host=args.host, port=args.port, demo=args.demo)
 
 
+def cmd_nlq_role(args: argparse.Namespace) -> None:
+    """(Re)create the natural-language query's restricted database role and its grants."""
+    from core.db import close_db, init_db
+    from pipelines.ai import reader
+
+    settings = _running_services(get_settings())
+    if not settings.DATABASE_URL:
+        raise SystemExit("DATABASE_URL must be set (or run this beside a running `vaimanasoft up`)")
+
+    async def run() -> str | None:
+        await init_db(settings)
+        try:
+            return await reader.ensure_role()
+        finally:
+            await close_db()
+
+    error = asyncio.run(run())
+    if error:
+        raise SystemExit(f"could not create the reader role: {error} (the database user needs CREATEROLE)")
+    print("natural-language query reader role ready", flush=True)
+
+
 def cmd_standin(args: argparse.Namespace) -> None:
     from standins import run
 
@@ -251,6 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--force-new", action="store_true", help="seed another demo organisation even if one exists"
     )
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "nlq-role",
+        help="(re)create the natural-language query's restricted database role (needs CREATEROLE)",
+    )
+    p.set_defaults(func=cmd_nlq_role)
 
     p = sub.add_parser(
         "standin",

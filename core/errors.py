@@ -70,6 +70,14 @@ class RateLimited(VaimanasoftError):
         self.retry_after = retry_after
 
 
+class ProviderRateLimited(RateLimited):
+    """An outside service (e.g. the AI provider) refused a call for its own rate limit; retry later."""
+
+    def __init__(self, retry_after: int, message: str) -> None:
+        super().__init__(retry_after)
+        self.message = message
+
+
 class ServiceUnavailable(VaimanasoftError):
     """A dependency (database, Redis, broker, outside service) is down or not configured."""
 

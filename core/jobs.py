@@ -112,13 +112,17 @@ async def mark_finished(
     result: Any = None,
     error: str | None = None,
     error_status: int | None = None,
+    retry_after: int | None = None,
 ) -> None:
-    """The job is over: done with a result, or failed with an error. Wakes waiting requests."""
+    """The job is over: done with a result, or failed with an error (and, for a 429, the seconds to wait).
+    Wakes waiting requests."""
     fields: dict[str, Any] = {"finished_at": time.time()}
     if error is None:
         fields.update(status=DONE, progress=1, result=orjson.dumps(result).decode(), error="")
     else:
         fields.update(status=FAILED, error=error, error_status=error_status or 500)
+        if retry_after is not None:
+            fields["retry_after"] = retry_after
     await _update(redis, job_id, fields)
     # Even without a record: a request waiting for it then sees at once that it is gone.
     await redis.publish(CHANNEL_JOBS_DONE, job_id)
@@ -166,6 +170,7 @@ def _public(raw: dict[str, str]) -> dict[str, Any]:
         "finished_at": _iso(float(raw["finished_at"])) if raw.get("finished_at") else None,
         "org_id": int(raw["org_id"]) if raw.get("org_id") else None,
         "error_status": int(raw["error_status"]) if raw.get("error_status") else None,
+        "retry_after": int(raw["retry_after"]) if raw.get("retry_after") else None,
         "attempts": int(raw.get("attempts") or 0),
     }
 

@@ -73,8 +73,18 @@ class Settings(BaseSettings):
     # can point at a local stand-in (the tests do); empty means the service's own.
     ANTHROPIC_API_KEY: str = ""
     ANTHROPIC_BASE_URL: str = ""
-    AI_MODEL: str = "claude-sonnet-4-5"
-    AI_FAST_MODEL: str = "claude-haiku-4-5"
+    AI_MODEL: str = "claude-sonnet-5-5"
+    AI_FAST_MODEL: str = "claude-haiku-5-5"
+    AI_TIMEOUT_SECONDS: float = Field(60.0, gt=0, le=600)  # per call to the AI provider
+    AI_MAX_RETRIES: int = Field(2, ge=0, le=10)  # the SDK's retries of 429/5xx/connection errors
+    AI_MAX_TOKENS: int = Field(1024, ge=64, le=8192)  # longest answer the model may write per call
+    AI_CHAT_HISTORY_TOKENS: int = Field(6000, ge=500, le=100_000)  # history sent with each chat turn
+    AI_SENTIMENT_BATCH: int = Field(25, ge=1, le=100)  # reviews per fast-model call
+    AI_INSIGHTS_CRON: str = "15 5 * * *"  # daily insights of every app, UTC
+    NLQ_STATEMENT_TIMEOUT_MS: int = Field(5000, ge=100, le=60_000)  # per natural-language query
+    # The sqlglot check of model-written SQL. Off only to test that the database role alone holds;
+    # production refuses to start with it off.
+    NLQ_SQL_CHECK: bool = True
     STRIPE_SECRET_KEY: str = ""
     STRIPE_WEBHOOK_SECRET: str = ""
     STRIPE_API_BASE: str = ""
@@ -122,6 +132,8 @@ class Settings(BaseSettings):
             url = getattr(self, name)
             if url and not url.startswith(("redis://", "rediss://", "unix://")):
                 raise ValueError(f"{name} must be a redis:// URL")
+        if self.ENV is Env.production and not self.NLQ_SQL_CHECK:
+            raise ValueError("NLQ_SQL_CHECK cannot be turned off in production")
         if self.BROKER_URL and not self.BROKER_URL.startswith(
             ("redis://", "rediss://", "amqp://", "amqps://")
         ):

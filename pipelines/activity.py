@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import asyncpg
@@ -54,6 +54,23 @@ def acting(actor: Actor, action: str) -> Iterator[Pending]:
         yield pending
     finally:
         _pending.reset(token)
+
+
+def hand_off() -> dict[str, Any] | None:
+    """Hand the request's pending entry to a job that makes the change (the request then writes none): JSON
+    primitives to send with the job, for the job to pass to `record_change` through `handed`."""
+    pending = _pending.get()
+    if pending is None:
+        return None
+    pending.recorded = True
+    return {"action": pending.action, "actor": asdict(pending.actor)}
+
+
+def handed(entry: dict[str, Any] | None) -> dict[str, Any]:
+    """`record_change` keywords (action, actor) for an entry `hand_off` gave a job; {} for none."""
+    if not entry:
+        return {}
+    return {"action": entry["action"], "actor": Actor(**entry["actor"])}
 
 
 async def record_change(

@@ -27,4 +27,5 @@ def cron_table(settings: Settings) -> list[Entry]:
         Entry("segments.reclassify", settings.SEGMENTS_RECLASSIFY_CRON, "reclassify_devices"),
         Entry("segments.custom", settings.CUSTOM_SEGMENTS_CRON, "recalculate_segments"),
         Entry("alerts.evaluate", settings.ALERTS_CRON, "evaluate_alerts"),
+        Entry("ai.insights", settings.AI_INSIGHTS_CRON, "compute_insights"),
     ]

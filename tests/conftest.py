@@ -44,6 +44,9 @@ async def _drop_database(admin_url: str, name: str) -> None:
             name,
         )
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        # The NL query's reader role of that database (migration 9): roles outlive databases.
+        role = await conn.fetchval("SELECT 'vs_nlq_' || left(md5($1), 16)", name)
+        await conn.execute(f'DROP ROLE IF EXISTS "{role}"')
     finally:
         await conn.close()
 

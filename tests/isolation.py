@@ -94,7 +94,15 @@ class OrgData:
             *(m.email for m in self.members()),
             *(
                 str(self.extra[k])
-                for k in ("flag_key", "experiment_name", "segment_name", "dashboard_name", "alert_name")
+                for k in (
+                    "flag_key",
+                    "experiment_name",
+                    "segment_name",
+                    "dashboard_name",
+                    "alert_name",
+                    "conversation_title",
+                    "report_title",
+                )
                 if k in self.extra
             ),
         }
@@ -113,6 +121,8 @@ class OrgData:
             "segment_id": {self.extra.get("segment_id")},
             "dashboard_id": {self.extra.get("dashboard_id")},
             "alert_id": {self.extra.get("alert_id")},
+            "conversation_id": {self.extra.get("conversation_id")},
+            "report_id": {self.extra.get("report_id")},
         }
 
     def headers(self, credential: str) -> dict[str, str]:
@@ -273,6 +283,25 @@ async def build_org(client: Client, database_url: str, side: str) -> OrgData:
         ),
         status=201,
     )
+    # The owner's AI conversation and a stored report (the isolation server has no API key nor worker).
+    conn = await asyncpg.connect(database_url)
+    try:
+        conversation_id = await conn.fetchval(
+            "INSERT INTO ai_conversations (org_id, user_id, title, created_at, updated_at) "
+            "VALUES ($1, $2, $3, now(), now()) RETURNING id",
+            org_id,
+            owner["user"]["id"],
+            f"Conversation {label}",
+        )
+        report_id = await conn.fetchval(
+            "INSERT INTO ai_reports (app_id, type, title, content, data, narrative_source, created_by_id, "
+            "created_at) VALUES ($1, 'weekly', $2, 'A report.', '{}', 'template', $3, now()) RETURNING id",
+            app["id"],
+            f"Report {label}",
+            owner["user"]["id"],
+        )
+    finally:
+        await conn.close()
     invitee_email = unique_email(f"{label}-invitee")
     invite = await _ok(
         client.request("POST", "/team/invite", token, json={"email": invitee_email, "role": "viewer"}),
@@ -309,6 +338,10 @@ async def build_org(client: Client, database_url: str, side: str) -> OrgData:
             "dashboard_name": board["name"],
             "alert_id": alert["id"],
             "alert_name": alert["name"],
+            "conversation_id": conversation_id,
+            "conversation_title": f"Conversation {label}",
+            "report_id": report_id,
+            "report_title": f"Report {label}",
         },
     )
 

@@ -42,6 +42,8 @@ ID_PARAMS: dict[str, Callable[[OrgData], Any]] = {
     "custom_segment_id": lambda org: org.extra["segment_id"],
     "dashboard_id": lambda org: org.extra["dashboard_id"],
     "alert_id": lambda org: org.extra["alert_id"],
+    "conversation_id": lambda org: org.extra["conversation_id"],
+    "report_id": lambda org: org.extra["report_id"],
     # "<object>_id": lambda org: org.extra["<object>_id"],   <- future objects go here
 }
 

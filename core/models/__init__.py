@@ -1,5 +1,6 @@
 """Tortoise models; every table of the platform is declared here."""
 
+from core.models.ai import AiInsight, AiUsage, Conversation, ConversationMessage, Report
 from core.models.analytics import AlertFired, AlertRule, Dashboard
 from core.models.apps import AdStrategy, App
 from core.models.billing import StripeEvent, Subscription
@@ -9,6 +10,11 @@ from core.models.orgs import ROLE_RANK, ActivityEntry, Org, OrgUsage, Role, User
 from core.models.segments import CustomSegment
 
 __all__ = [
+    "AiInsight",
+    "AiUsage",
+    "Conversation",
+    "ConversationMessage",
+    "Report",
     "ActivityEntry",
     "AdStrategy",
     "AlertFired",

@@ -26,7 +26,8 @@ from tests.route_walk import RouteCase, qualifies, request_body, request_path, r
 
 # Routes this suite walks today; it may only grow (a route lost from the router is a regression too).
 ROUTES_AT_LEAST = 30
-# Mutating routes a viewer may call (API.md section 0): their own token and theme, read-only analytics.
+# Mutating routes a viewer may call (API.md section 0): their own token and theme, read-only analytics
+# (funnel, paths, the NL query, their own AI chat, review sentiment).
 VIEWER_MAY_CALL = frozenset(
     {
         "POST /auth/logout",
@@ -35,6 +36,8 @@ VIEWER_MAY_CALL = frozenset(
         "POST /analytics/funnel",
         "POST /analytics/paths",
         "POST /dashboard/query",
+        "POST /ai/chat",
+        "POST /ai/sentiment",
     }
 )
 
