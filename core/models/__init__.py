@@ -6,6 +6,7 @@ from core.models.devices import Device, Event, RevenueEvent
 from core.models.flags import Experiment, ExperimentExposure, FeatureFlag
 from core.models.orgs import ROLE_RANK, ActivityEntry, Org, OrgUsage, Role, User
 from core.models.segments import CustomSegment
+from core.models.webhooks import Notification, Webhook, WebhookDelivery
 
 __all__ = [
     "ActivityEntry",
@@ -18,6 +19,7 @@ __all__ = [
     "Experiment",
     "ExperimentExposure",
     "FeatureFlag",
+    "Notification",
     "RevenueEvent",
     "Device",
     "Event",
@@ -26,4 +28,6 @@ __all__ = [
     "ROLE_RANK",
     "Role",
     "User",
+    "Webhook",
+    "WebhookDelivery",
 ]
