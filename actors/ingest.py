@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from actors import webhooks
 from actors.base import actor
 from actors.middleware import runtime
 from core.db import raw_connection
@@ -87,6 +88,7 @@ class GroupCommit:
             )
         if result.moved and runtime.redis is not None:  # flag targeting reads segments from this cache
             await devicecache.drop(runtime.redis, result.moved)
+        await webhooks.after_flush(batches, result.created)  # one message, only for apps with webhooks
         log.info(
             "ingest.flushed",
             batches=len(batches),

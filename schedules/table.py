@@ -27,4 +27,6 @@ def cron_table(settings: Settings) -> list[Entry]:
         Entry("segments.reclassify", settings.SEGMENTS_RECLASSIFY_CRON, "reclassify_devices"),
         Entry("segments.custom", settings.CUSTOM_SEGMENTS_CRON, "recalculate_segments"),
         Entry("alerts.evaluate", settings.ALERTS_CRON, "evaluate_alerts"),
+        Entry("notifications.due", settings.NOTIFICATIONS_CRON, "send_due_notifications"),
+        Entry("webhooks.prune", settings.WEBHOOK_PRUNE_CRON, "prune_webhook_deliveries"),
     ]
