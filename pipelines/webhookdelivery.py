@@ -259,7 +259,7 @@ async def attempt(
         "webhook.attempt",
         webhook_id=webhook_id,
         delivery_id=delivery,
-        event=event,
+        webhook_event=event,
         attempt=number,
         status=status,
         status_code=code,
