@@ -180,15 +180,15 @@ async def history(org_id: int, app_id: int) -> list[dict[str, Any]]:
 async def cancel(org_id: int, notification_id: int) -> Notification:
     """Cancel a scheduled push: 409 once it is sending (or done, or cancelled)."""
     notification = await apps.get_app_object(Notification, org_id, notification_id, None, "Notification")
-    async with in_transaction() as conn:
-        _, rows = await conn.execute_query(
+    async with raw_connection() as conn, conn.transaction():
+        status = await conn.fetchval(
             "UPDATE notifications SET status = 'cancelled', updated_at = now() "
-            "WHERE id = $1 AND status = 'scheduled' RETURNING id",
-            [notification.id],
+            "WHERE id = $1 AND status = 'scheduled' RETURNING status",
+            notification.id,
         )
-        if not rows:
-            current = await Notification.get(id=notification.id).using_db(conn)
-            raise Conflict(f"Notification is {current.status}: only a scheduled one can be cancelled")
+        if status is None:
+            current = await conn.fetchval("SELECT status FROM notifications WHERE id = $1", notification.id)
+            raise Conflict(f"Notification is {current}: only a scheduled one can be cancelled")
         await activity.record_change(
             conn, notification.id, {"before": {"status": "scheduled"}, "after": {"status": "cancelled"}}
         )
