@@ -42,6 +42,8 @@ ID_PARAMS: dict[str, Callable[[OrgData], Any]] = {
     "custom_segment_id": lambda org: org.extra["segment_id"],
     "dashboard_id": lambda org: org.extra["dashboard_id"],
     "alert_id": lambda org: org.extra["alert_id"],
+    "webhook_id": lambda org: org.extra["webhook_id"],
+    "notification_id": lambda org: org.extra["notification_id"],
     # "<object>_id": lambda org: org.extra["<object>_id"],   <- future objects go here
 }
 
