@@ -116,13 +116,16 @@ class Receiver:
             protocol_version = "HTTP/1.1"  # keep-alive: the platform pools connections to plain-http targets
 
             def _answer(self, status: int, body: bytes, extra: dict[str, str] | None = None) -> None:
-                self.send_response(status)
-                for name, value in (extra or {}).items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    for name, value in (extra or {}).items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):  # the caller gave up (a timeout under test)
+                    self.close_connection = True
 
             def do_GET(self) -> None:
                 if self.path.startswith("/_standin/received"):
