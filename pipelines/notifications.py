@@ -196,6 +196,17 @@ async def cancel(org_id: int, notification_id: int) -> Notification:
     return notification
 
 
+async def abandon(notification_id: int, reason: str) -> None:
+    """Mark a push that could not be queued as failed, so the schedule's recovery never sends it later."""
+    async with raw_connection() as conn:
+        await conn.execute(
+            "UPDATE notifications SET status = 'failed', error = $2, finished_at = now(), updated_at = now() "
+            "WHERE id = $1 AND status = 'sending' AND planned_at IS NULL",
+            notification_id,
+            reason,
+        )
+
+
 # --- sending --------------------------------------------------------------------------------------------
 
 

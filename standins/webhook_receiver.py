@@ -27,6 +27,12 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # listen backlog: the platform opens many connections at once
+    daemon_threads = True
+
+
 HUGE = 8 * 1024 * 1024  # bytes of a huge body; huge headers send 64 header lines of 4 KiB each
 
 
@@ -78,7 +84,7 @@ class Receiver:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self.server: ThreadingHTTPServer | None = None
+        self.server: _Server | None = None
 
     @property
     def url(self) -> str:
@@ -179,8 +185,7 @@ class Receiver:
 
     def start(self) -> Receiver:
         """Serve on a background thread (returns at once)."""
-        self.server = ThreadingHTTPServer((self.host, self.port), self.handler())
-        self.server.daemon_threads = True
+        self.server = _Server((self.host, self.port), self.handler())
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
@@ -202,8 +207,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--status", type=int, default=200, help="the status to answer")
     args = parser.parse_args(argv)
     receiver = Receiver(host=args.host, port=args.port, status=args.status, secret=args.secret)
-    receiver.server = ThreadingHTTPServer((args.host, args.port), receiver.handler())
-    receiver.server.daemon_threads = True
+    receiver.server = _Server((args.host, args.port), receiver.handler())
     print(
         f"webhook receiver on {receiver.url}/hook (set WEBHOOK_ALLOW_PRIVATE_TARGETS=true to use a loopback URL)",
         flush=True,

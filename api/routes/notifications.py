@@ -13,7 +13,7 @@ from api.auth import ADMIN, VIEWER, Principal
 from api.jobs import enqueue_job
 from api.responses import ok
 from api.routing import AppId, AppQuery, Body, endpoint
-from core.errors import BadRequest
+from core.errors import BadRequest, ServiceUnavailable
 from pipelines import notifications
 from pipelines.notifications import PushRequest
 
@@ -106,9 +106,13 @@ async def send_notification(request: Request, principal: Principal, body: Notifi
     notification = await notifications.create(principal.org_id, principal.user_id, _request(body))
     job_id = None
     if notification.status == "sending":
-        job_id = await enqueue_job(
-            request, principal, start_notification, (notification.id,), kind="notification.send"
-        )
+        try:
+            job_id = await enqueue_job(
+                request, principal, start_notification, (notification.id,), kind="notification.send"
+            )
+        except ServiceUnavailable as exc:  # answered 503: the push must not go out later after all
+            await notifications.abandon(notification.id, exc.message)
+            raise
     return ok(
         {
             "notification_id": notification.id,
