@@ -6,7 +6,7 @@ REDIS_URL when set, embedded ones otherwise; rate limiter on, scaled by --rate-l
 WEBHOOK_ALLOW_PRIVATE_TARGETS on for the loopback receiver) and the webhook receiver stand-in
 (`vaimanasoft standin webhook_receiver`, its own process).
 
-1. Deliveries: an app with one webhook on `*`; --events events are sent as SDK batches of 50 and the
+1. Deliveries: an app with one webhook on page_view; --events page_view events are sent as SDK batches of 50 and the
    time from the first request to the receiver holding them all gives deliveries/s. Baseline in the
    same run: the bench itself POSTs the same number of signed bodies of the same size to the receiver
    (httpx, --concurrency at once).
@@ -68,12 +68,12 @@ async def token_for(base: str, db_url: str) -> tuple[str, int, str]:
         return key, app_id, r.json()["token"]
 
 
-async def add_webhooks(base: str, token: str, app_id: int, url: str, count: int) -> None:
+async def add_webhooks(base: str, token: str, app_id: int, url: str, count: int, events: list[str]) -> None:
     async with httpx.AsyncClient(base_url=f"{base}/api/v4", timeout=30) as http:
         for i in range(count):
             r = await http.post(
                 "/webhooks",
-                json={"app_id": app_id, "name": f"bench {i}", "url": url, "events": ["*"]},
+                json={"app_id": app_id, "name": f"bench {i}", "url": url, "events": events},
                 headers={"Authorization": f"Bearer {token}"},
             )
             r.raise_for_status()
@@ -103,7 +103,7 @@ async def send_events(base: str, key: str, events: int) -> None:
 
 async def deliveries_per_second(base: str, db_url: str, receiver: str, events: int) -> tuple[float, int]:
     key, app_id, token = await token_for(base, db_url)
-    await add_webhooks(base, token, app_id, f"{receiver}/hook", 1)
+    await add_webhooks(base, token, app_id, f"{receiver}/hook", 1, ["page_view"])
     await asyncio.sleep(1)  # the workers' caches see the new webhook
     await reset(receiver)
     started = time.perf_counter()
@@ -232,7 +232,7 @@ def main() -> None:
         key, app_id, _ = asyncio.run(token_for(base, db_url))
         plain = asyncio.run(ingest_run(base, db_url, broker_url, key, app_id, args))
         key, app_id, token = asyncio.run(token_for(base, db_url))
-        asyncio.run(add_webhooks(base, token, app_id, f"{receiver}/hook", 10))
+        asyncio.run(add_webhooks(base, token, app_id, f"{receiver}/hook", 10, ["*"]))
         time.sleep(1)
         print("ingest with 10 webhooks on *:")
         hooked = asyncio.run(ingest_run(base, db_url, broker_url, key, app_id, args))

@@ -6,7 +6,9 @@ each batch stored (a batch redelivered after a crash matches the same rows; an S
 event ids in a later batch has another receive time and matches none) and makes one delivery per
 (webhook, event), or per (webhook, batch) for `event.batch`; `device_deliveries` one per (webhook, new
 device) for `device.registered`. A delivery's id is derived from the webhook and what it carries
-(uuid5), so a repeated fan-out repeats the same ids: receivers deduplicate on `webhook-id`.
+(uuid5), so a repeated fan-out repeats the same ids: receivers deduplicate on `webhook-id`. A webhook's
+deliveries of one fan-out travel in messages of up to 50 (`attempt_many`: 16 requests at once); each keeps
+its own id, attempts and retries (a retry is a message of its own).
 
 Body: `{"id", "event", "app_id", "created_at", "data"}` (id = the delivery id, the same on every attempt,
 also sent as `X-Vaimanasoft-Delivery` and `webhook-id`), signed by pipelines.outbound.
@@ -20,9 +22,10 @@ once. Every attempt is a webhook_deliveries row, written with the webhook's new 
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,9 +55,6 @@ class Job:
     delivery_id: str
     event: str
     payload: dict[str, Any]
-
-    def args(self) -> tuple[Any, ...]:
-        return (self.webhook_id, self.delivery_id, self.event, self.payload)
 
 
 def delivery_id(webhook_id: int, key: str) -> str:
@@ -184,21 +184,118 @@ GONE = (
     "UPDATE webhooks SET is_active = false, disabled_at = now(), disabled_reason = $2, updated_at = now() "
     "WHERE id = $1 AND is_active"
 )
-# A delivery failed for good: one more in a row; the FAILURES_TO_DISABLE-th disables the webhook.
+# Deliveries failed for good: that many more in a row; reaching FAILURES_TO_DISABLE disables the webhook.
 FAILED = f"""
-UPDATE webhooks SET failure_count = failure_count + 1,
-    is_active = is_active AND failure_count + 1 < {FAILURES_TO_DISABLE},
-    disabled_at = CASE WHEN is_active AND failure_count + 1 >= {FAILURES_TO_DISABLE} THEN now() ELSE disabled_at END,
-    disabled_reason = CASE WHEN is_active AND failure_count + 1 >= {FAILURES_TO_DISABLE} THEN $2
+UPDATE webhooks SET failure_count = failure_count + $3,
+    is_active = is_active AND failure_count + $3 < {FAILURES_TO_DISABLE},
+    disabled_at = CASE WHEN is_active AND failure_count + $3 >= {FAILURES_TO_DISABLE} THEN now() ELSE disabled_at END,
+    disabled_reason = CASE WHEN is_active AND failure_count + $3 >= {FAILURES_TO_DISABLE} THEN $2
                       ELSE disabled_reason END,
     updated_at = now()
 WHERE id = $1
 RETURNING NOT is_active AND disabled_at >= now() AS disabled_now
 """
+IN_FLIGHT = 16  # requests at once per message of many deliveries
 
 
 def _jittered(delay: float) -> float:
     return delay * random.uniform(1 - JITTER, 1 + JITTER)
+
+
+@dataclass(frozen=True)
+class Try:
+    """One attempt to make: attempt `number` of a delivery."""
+
+    delivery: str
+    event: str
+    payload: dict[str, Any]
+    number: int = 1
+
+
+async def _send(
+    settings: Settings, hook: Webhook, secret: str, item: Try
+) -> tuple[int | None, int | None, str, str | None]:
+    """(status code, ms, first KiB of the answer, error or None) of one signed POST."""
+    try:
+        result = await outbound.post_signed(
+            hook.url,
+            orjson.dumps(item.payload),
+            secret=secret,
+            message_id=item.delivery,
+            event=item.event,
+            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+            allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+            delivery_id=item.delivery,
+        )
+    except BadRequest as exc:
+        return None, None, "", f"{exc.message}: {'; '.join(map(str, (exc.details or {}).values()))}"
+    except ServiceUnavailable as exc:
+        return None, None, "", exc.message
+    return (
+        result.status_code,
+        result.duration_ms,
+        result.body,
+        None if result.ok else f"HTTP {result.status_code}",
+    )
+
+
+async def attempt_many(
+    settings: Settings, webhook_id: int, items: list[Try], *, retries: bool = True
+) -> list[Attempt]:
+    """Make these attempts of the webhook's deliveries (IN_FLIGHT at once) and record them with the webhook's
+    new state in one transaction (see the module docstring for what follows a failure). Without `retries`
+    (the test route) only the attempt rows are written."""
+    hook = await Webhook.get_or_none(id=webhook_id)
+    if hook is None or (retries and not hook.is_active):
+        return [Attempt("skipped") for _ in items]
+    secret = secret_of(settings, hook)
+    gate = asyncio.Semaphore(IN_FLIGHT)
+
+    async def one(item: Try) -> Attempt:
+        async with gate:
+            code, duration, text, error = await _send(settings, hook, secret, item)
+        delays = settings.webhook_retry_delays
+        if error is None:
+            return Attempt("delivered", code, duration, text)
+        if retries and code != 410 and item.number <= len(delays):
+            return Attempt("retrying", code, duration, text, error, _jittered(delays[item.number - 1]))
+        return Attempt("failed", code, duration, text, error)
+
+    results = await asyncio.gather(*(one(item) for item in items))
+    rows = [
+        (webhook_id, i.delivery, i.event, i.number, r.status, r.status_code, r.duration_ms, r.error)
+        for i, r in zip(items, results)
+    ]
+    disabled = False
+    exhausted = [r for r in results if r.status == "failed" and r.status_code != 410]
+    async with raw_connection() as conn, conn.transaction():
+        await conn.executemany(RECORD, rows)
+        if not retries:  # the test route's activity entry (nothing is written outside a request)
+            await activity.record_change(
+                conn, webhook_id, {"status_code": results[0].status_code, "error": results[0].error}
+            )
+        elif any(r.status_code == 410 for r in results):
+            disabled = await conn.execute(GONE, webhook_id, "The target answered 410 Gone") == "UPDATE 1"
+        else:
+            if any(r.status == "delivered" for r in results):
+                await conn.execute(SUCCEEDED, webhook_id)
+            if exhausted:
+                reason = f"Disabled after {FAILURES_TO_DISABLE} consecutive failed deliveries (last: {exhausted[-1].error})"
+                disabled = bool(await conn.fetchval(FAILED, webhook_id, reason, len(exhausted)))
+    for item, result in zip(items, results):
+        log.info(
+            "webhook.attempt",
+            webhook_id=webhook_id,
+            delivery_id=item.delivery,
+            webhook_event=item.event,
+            attempt=item.number,
+            status=result.status,
+            status_code=result.status_code,
+            error=result.error,
+        )
+    if disabled:
+        log.warning("webhook.disabled", webhook_id=webhook_id)
+    return [replace(r, disabled=disabled) for r in results]
 
 
 async def attempt(
@@ -211,62 +308,10 @@ async def attempt(
     *,
     retries: bool = True,
 ) -> Attempt:
-    """Send attempt `number` of a delivery and record it (see the module docstring for what follows a
-    failure). Without `retries` (the test route) only the attempt row is written."""
-    hook = await Webhook.get_or_none(id=webhook_id)
-    if hook is None or (retries and not hook.is_active):
-        return Attempt("skipped")
-    code: int | None = None
-    duration: int | None = None
-    text, error = "", None
-    try:
-        result = await outbound.post_signed(
-            hook.url,
-            orjson.dumps(payload),
-            secret=secret_of(settings, hook),
-            message_id=delivery,
-            event=event,
-            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-            allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
-            delivery_id=delivery,
-        )
-        code, duration, text = result.status_code, result.duration_ms, result.body
-        error = None if result.ok else f"HTTP {code}"
-    except BadRequest as exc:
-        error = f"{exc.message}: {'; '.join(map(str, (exc.details or {}).values()))}"
-    except ServiceUnavailable as exc:
-        error = exc.message
-    delays = settings.webhook_retry_delays
-    if error is None:
-        status, retry_in = "delivered", None
-    elif retries and code != 410 and number <= len(delays):
-        status, retry_in = "retrying", _jittered(delays[number - 1])
-    else:
-        status, retry_in = "failed", None
-    disabled = False
-    async with raw_connection() as conn, conn.transaction():
-        await conn.execute(RECORD, webhook_id, delivery, event, number, status, code, duration, error)
-        if not retries:  # the test route's activity entry (nothing is written outside a request)
-            await activity.record_change(conn, webhook_id, {"status_code": code, "error": error})
-        if retries and status == "delivered":
-            await conn.execute(SUCCEEDED, webhook_id)
-        elif retries and code == 410:
-            disabled = await conn.execute(GONE, webhook_id, "The target answered 410 Gone") == "UPDATE 1"
-        elif retries and status == "failed":
-            reason = f"Disabled after {FAILURES_TO_DISABLE} consecutive failed deliveries (last: {error})"
-            disabled = bool(await conn.fetchval(FAILED, webhook_id, reason))
-    log.info(
-        "webhook.attempt",
-        webhook_id=webhook_id,
-        delivery_id=delivery,
-        webhook_event=event,
-        attempt=number,
-        status=status,
-        status_code=code,
-        error=error,
-        disabled=disabled,
-    )
-    return Attempt(status, code, duration, text, error, retry_in, disabled)
+    """Make attempt `number` of one delivery and record it (attempt_many of one)."""
+    return (
+        await attempt_many(settings, webhook_id, [Try(delivery, event, payload, number)], retries=retries)
+    )[0]
 
 
 async def send_test(settings: Settings, hook: Webhook) -> dict[str, Any]:

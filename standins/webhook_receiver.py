@@ -68,7 +68,8 @@ class Received:
 
 @dataclass
 class Receiver:
-    """The receiver; `start()` serves it on a thread of this process (tests), `main` in its own."""
+    """The receiver's state and behaviour; `start()` serves it on a thread of this process (tests), `main`
+    in a process of its own (a Sanic app, `build_app`)."""
 
     host: str = "127.0.0.1"
     port: int = 0
@@ -195,6 +196,56 @@ class Receiver:
             self.server.server_close()
 
 
+def build_app(receiver: Receiver) -> Any:
+    """The same receiver as a Sanic application (its own process: `main`), fast enough for the bench."""
+    import asyncio
+
+    from sanic import HTTPResponse, Request, Sanic
+    from sanic.response import json as json_response
+
+    app = Sanic("webhook_receiver", configure_logging=False)
+    app.config.update(ACCESS_LOG=False, MOTD=False, KEEP_ALIVE_TIMEOUT=60)
+
+    @app.get("/_standin/received")
+    async def listed(request: Request) -> HTTPResponse:
+        items = [
+            {
+                "path": r.path,
+                "headers": r.headers,
+                "body": r.body.decode(errors="replace"),
+                "valid": r.valid,
+                "at": r.at,
+            }
+            for r in receiver.received
+        ]
+        return json_response({"count": receiver.count, "requests": items})
+
+    @app.post("/_standin/config")
+    async def config(request: Request) -> HTTPResponse:
+        receiver.configure(request.json or {})
+        return json_response({})
+
+    @app.post("/_standin/reset")
+    async def reset(request: Request) -> HTTPResponse:
+        receiver.reset()
+        return json_response({})
+
+    @app.route("/<path:path>", methods=["GET", "POST"])
+    async def hook(request: Request, path: str) -> HTTPResponse:
+        status = receiver._record(
+            "/" + path, {k.lower(): v for k, v in request.headers.items()}, request.body
+        )
+        if receiver.hang_seconds:
+            await asyncio.sleep(receiver.hang_seconds)
+        headers = {"Location": "/moved"} if 300 <= status < 400 else {}
+        if receiver.huge_headers:
+            headers.update({f"X-Filler-{i}": "x" * 4096 for i in range(64)})
+        body = b"y" * HUGE if receiver.huge_body else b'{"received": true}'
+        return HTTPResponse(body, status=status, headers=headers, content_type="application/json")
+
+    return app
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(
         prog="vaimanasoft standin webhook_receiver",
@@ -205,14 +256,14 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--port", type=int, default=9200)
     parser.add_argument("--secret", default=None, help="the webhook's whsec_ secret, to check signatures")
     parser.add_argument("--status", type=int, default=200, help="the status to answer")
+    parser.add_argument("--keep", type=int, default=100_000, help="requests kept for /_standin/received")
     args = parser.parse_args(argv)
-    receiver = Receiver(host=args.host, port=args.port, status=args.status, secret=args.secret)
-    receiver.server = _Server((args.host, args.port), receiver.handler())
+    receiver = Receiver(
+        host=args.host, port=args.port, status=args.status, secret=args.secret, keep=args.keep
+    )
     print(
-        f"webhook receiver on {receiver.url}/hook (set WEBHOOK_ALLOW_PRIVATE_TARGETS=true to use a loopback URL)",
+        f"webhook receiver on http://{args.host}:{args.port}/hook "
+        "(set WEBHOOK_ALLOW_PRIVATE_TARGETS=true to use a loopback URL)",
         flush=True,
     )
-    try:
-        receiver.server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    build_app(receiver).run(host=args.host, port=args.port, single_process=True, access_log=False)

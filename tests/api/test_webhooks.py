@@ -246,3 +246,31 @@ async def test_create__non_public_target__400_and_nothing_stored(
     # (a host httpx itself cannot parse, like 0177.0.0.1, is "Invalid URL": refused all the same)
     assert r.json()["error"] in ("URL not allowed", "Invalid URL") and "url" in r.json()["details"]
     assert await _count(db, app["id"]) == 0
+
+
+async def test_prune__attempts_past_retention__deleted_recent_kept_and_listed(
+    client: Client, db: asyncpg.Connection
+) -> None:
+    # Given a webhook with an attempt 8 days old and one from now (retention: 7 days by default)
+    token, app = await _owner_app(client)
+    hook = (await _post(client, token, app["id"])).json()
+    await db.execute(
+        "INSERT INTO webhook_deliveries (webhook_id, delivery_id, event, attempt, status, at) VALUES "
+        "($1, 'old', 'purchase', 1, 'delivered', now() - interval '8 days'), "
+        "($1, 'new', 'purchase', 1, 'delivered', now())",
+        hook["id"],
+    )
+    # When the daily prune runs (what actors.webhooks.prune_webhook_deliveries calls)
+    from core.db import close_db, init_db
+    from core.settings import get_settings
+    from pipelines import webhookdelivery
+
+    await init_db(get_settings())
+    try:
+        removed = await webhookdelivery.prune(get_settings())
+    finally:
+        await close_db()
+    # Then only the old attempt is gone
+    assert removed == 1
+    r = await client.request("GET", f"/webhooks/{hook['id']}/deliveries", token)
+    assert [d["delivery_id"] for d in r.json()["deliveries"]] == ["new"]
