@@ -17,6 +17,7 @@ that a redirect was never followed).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -26,6 +27,9 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from sanic import HTTPResponse, Request, Sanic
+from sanic.response import json as json_response
 
 
 class _Server(ThreadingHTTPServer):
@@ -198,11 +202,6 @@ class Receiver:
 
 def build_app(receiver: Receiver) -> Any:
     """The same receiver as a Sanic application (its own process: `main`), fast enough for the bench."""
-    import asyncio
-
-    from sanic import HTTPResponse, Request, Sanic
-    from sanic.response import json as json_response
-
     app = Sanic("webhook_receiver", configure_logging=False)
     app.config.update(ACCESS_LOG=False, MOTD=False, KEEP_ALIVE_TIMEOUT=60)
 
