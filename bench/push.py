@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import subprocess
@@ -36,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.flags import free_port, wait_ready  # noqa: E402
 from bench.ingest import setup  # noqa: E402
+from bench.webhooks import runtime_urls  # noqa: E402
 
 
 def service_account(fcm: str) -> dict[str, str]:
@@ -198,8 +198,7 @@ def main() -> None:
     try:
         wait_ready(f"{fcm}/_standin/messages", standin)
         wait_ready(f"{base}/api/v4/health", platform)
-        runtime = work / "data" / "runtime.json"
-        db_url = os.environ.get("DATABASE_URL") or json.loads(runtime.read_text())["database_url"]
+        db_url = os.environ.get("DATABASE_URL") or runtime_urls(work)["database_url"]
         with PeakRss(platform.pid) as rss:
             idle = 0
             time.sleep(1)

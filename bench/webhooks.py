@@ -44,6 +44,17 @@ from bench.ingest import LUA, parse_wrk, setup, stored_count  # noqa: E402
 from pipelines import outbound  # noqa: E402
 
 
+def runtime_urls(work: Path, timeout: float = 120) -> dict[str, str]:
+    """The embedded services `vaimanasoft up` started (it writes runtime.json just after it answers)."""
+    path = work / "data" / "runtime.json"
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            sys.exit(f"{path} did not appear")
+        time.sleep(0.2)
+    return json.loads(path.read_text())
+
+
 async def received(receiver: str) -> int:
     async with httpx.AsyncClient() as http:
         return (await http.get(f"{receiver}/_standin/received")).json()["count"]
@@ -215,11 +226,7 @@ def main() -> None:
     try:
         wait_ready(f"{base}/api/v4/health", platform)
         wait_ready(f"{receiver}/_standin/received", receiver_proc)
-        runtime = (
-            json.loads((work / "data" / "runtime.json").read_text())
-            if (work / "data" / "runtime.json").exists()
-            else {}
-        )
+        runtime = {} if os.environ.get("DATABASE_URL") else runtime_urls(work)
         db_url = os.environ.get("DATABASE_URL") or runtime["database_url"]
         broker_url = os.environ.get("REDIS_URL") or runtime["redis_url"]
         rate, got = asyncio.run(deliveries_per_second(base, db_url, receiver, args.events))
