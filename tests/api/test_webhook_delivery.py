@@ -354,6 +354,7 @@ async def test_worker_killed_mid_delivery__message_redelivered_and_delivered_onc
     first = platform.spawn("worker", **env)
     server, base = platform.serve(**env)
     client = Client(base)
+    second = None
     try:
         owner = await client.register()
         app = await client.create_app(owner["token"])
@@ -364,7 +365,7 @@ async def test_worker_killed_mid_delivery__message_redelivered_and_delivered_onc
         # When the worker is killed while the request hangs, and another worker starts
         first.kill()
         receiver.hang_seconds = 0
-        platform.spawn("worker", **env)
+        second = platform.spawn("worker", **env)
         # Then the delivery is made again, with the same delivery id, and recorded as delivered
         await wait_for(lambda: len(receiver.received) >= 2, timeout=60, what="the redelivery")
         ids = {r.headers["webhook-id"] for r in receiver.received}
@@ -378,5 +379,8 @@ async def test_worker_killed_mid_delivery__message_redelivered_and_delivered_onc
     finally:
         await client.close()
         server.stop()
+        for proc in (first, second):
+            if proc is not None:
+                proc.stop()
         own.remove()
         receiver.stop()
