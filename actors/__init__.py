@@ -6,6 +6,16 @@ Importing this package configures the broker from settings and declares every ac
 
 # The broker is configured before any actor is declared: keep this order (ruff I001 off here).
 from actors.broker import broker
-from actors import ai, alerts, analytics, billing, ingest, segments, system  # noqa: F401  (declares the actors)
+from actors import (  # noqa: F401  (declares the actors)
+    ai,
+    alerts,
+    analytics,
+    billing,
+    ingest,
+    notifications,
+    segments,
+    system,
+    webhooks,
+)
 
 __all__ = ["broker"]

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from actors import webhooks
 from actors.base import actor
 from actors.middleware import runtime
 from core.db import raw_connection
@@ -89,6 +90,7 @@ class GroupCommit:
             await devicecache.drop(runtime.redis, result.moved)
         if result.orgs and runtime.redis is not None:  # the API refuses new devices of orgs marked full
             await usage.mark_device_quotas(runtime.redis, result.orgs)
+        await webhooks.after_flush(batches, result.created)  # one message, only for apps with webhooks
         log.info(
             "ingest.flushed",
             batches=len(batches),

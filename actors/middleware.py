@@ -11,9 +11,11 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from core import jobs
+from core.appcache import AppCache
 from core.db import close_db, init_db
 from core.errors import VaimanasoftError
 from core.logging import configure_logging, get_logger
+from core.pubsub import CHANNEL_INVALIDATE, Bus
 from core.redis import async_client
 from core.settings import Settings
 
@@ -27,9 +29,17 @@ class _Runtime:
 
     settings: Settings | None = None
     redis: Redis | None = None
+    bus: Bus | None = None
 
 
 runtime = _Runtime()
+_caches: list[AppCache[Any]] = []
+
+
+def watch_invalidations(cache: AppCache[Any]) -> None:
+    """Keep an in-process per-app cache of this worker current: it drops entries on the invalidations
+    published through Redis (core.pubsub), and everything after a pub/sub reconnect."""
+    _caches.append(cache)
 
 
 def _run(coro: Any) -> Any:
@@ -55,11 +65,18 @@ class WorkerResources(Middleware):
             await init_db(self.settings)
             runtime.settings = self.settings
             runtime.redis = async_client(self.settings.REDIS_URL)
+            runtime.bus = Bus(runtime.redis)
+            for cache in _caches:
+                runtime.bus.subscribe(CHANNEL_INVALIDATE, cache.on_invalidate)
+                runtime.bus.on_reconnect(cache.clear)
+            runtime.bus.start()
 
         _run(start())
 
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         async def stop() -> None:
+            if runtime.bus is not None:
+                await runtime.bus.stop()
             if runtime.redis is not None:
                 await runtime.redis.aclose()
             await close_db()

@@ -12,12 +12,12 @@ from sanic_ext import Config as ExtConfig
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
 from api import metrics
-from api.appcache import AppCache
 from api.errors import JsonErrorHandler, rate_headers, request_id
 from api.keycache import SdkKeyCache, UsageCache
 from api.ratelimit import RateLimiter
 from api.streamhub import StreamHub
 from core import __version__
+from core.appcache import AppCache
 from core.db import close_db, init_db
 from core.jobs import JobWaiter
 from core.logging import configure_logging, get_logger
@@ -25,6 +25,7 @@ from core.pubsub import CHANNEL_INVALIDATE, CHANNEL_JOBS_DONE, Bus
 from core.redis import async_client
 from core.settings import Settings, get_settings
 from pipelines import experiments, flags, stripeclient
+from pipelines import webhooks as webhook_pipeline
 
 log = get_logger("api.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -69,6 +70,7 @@ def _blueprints() -> list[Any]:
         export,
         flags,
         jobs,
+        notifications,
         org,
         sdk,
         segments,
@@ -76,6 +78,7 @@ def _blueprints() -> list[Any]:
         stream,
         system,
         team,
+        webhooks,
     )
 
     return [
@@ -92,6 +95,8 @@ def _blueprints() -> list[Any]:
         segments.bp,
         analytics.bp,
         alerts.bp,
+        webhooks.bp,
+        notifications.bp,
         dashboards.bp,
         dashboard.bp,
         ai.query_bp,
@@ -178,13 +183,16 @@ def create_app(settings: Settings | None = None) -> Sanic:
         bus = app.ctx.bus = Bus(app.ctx.redis)
         app.ctx.flag_sets = AppCache("flags", flags.compiled_flags)
         app.ctx.running_experiments = AppCache("experiments", experiments.running)
+        app.ctx.webhook_subscriptions = AppCache(webhook_pipeline.CACHE_SCOPE, webhook_pipeline.subscriptions)
         bus.subscribe(CHANNEL_INVALIDATE, app.ctx.sdk_keys.on_invalidate)
         bus.subscribe(CHANNEL_INVALIDATE, app.ctx.flag_sets.on_invalidate)
         bus.subscribe(CHANNEL_INVALIDATE, app.ctx.running_experiments.on_invalidate)
+        bus.subscribe(CHANNEL_INVALIDATE, app.ctx.webhook_subscriptions.on_invalidate)
         bus.subscribe(CHANNEL_JOBS_DONE, app.ctx.job_waiter.notify)
         bus.on_reconnect(app.ctx.sdk_keys.clear)
         bus.on_reconnect(app.ctx.flag_sets.clear)
         bus.on_reconnect(app.ctx.running_experiments.clear)
+        bus.on_reconnect(app.ctx.webhook_subscriptions.clear)
         bus.start()
         app.ctx.stream_hub = StreamHub(app.ctx.redis)
         app.ctx.stream_hub.start()

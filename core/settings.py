@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     WEBHOOK_ALLOW_PRIVATE_TARGETS: bool = False
     WEBHOOK_TIMEOUT_SECONDS: float = Field(15.0, gt=0, le=60)
     WEBHOOK_RETRY_SCHEDULE: str = "5,300,1800,7200,18000,36000"  # seconds between delivery attempts
+    WEBHOOK_DELIVERY_RETENTION_DAYS: int = Field(7, ge=1, le=3650)  # delivery attempts kept this long
+    WEBHOOK_PRUNE_CRON: str = "45 4 * * *"  # when older delivery attempts are deleted, UTC
+    NOTIFICATIONS_CRON: str = "* * * * *"  # when scheduled pushes that are due are sent, UTC
+    FCM_TIMEOUT_SECONDS: float = Field(30.0, gt=0, le=120)  # per FCM request (firebase-admin httpTimeout)
     DEPLOY_COMMAND: str = ""
 
     EMBEDDED_PG_PORT: int = Field(0, ge=0, le=65535)
@@ -139,6 +143,24 @@ class Settings(BaseSettings):
         ):
             raise ValueError("BROKER_URL must be a redis:// or amqp:// URL")
         return self
+
+    @field_validator("WEBHOOK_RETRY_SCHEDULE")
+    @classmethod
+    def _retry_schedule(cls, value: str) -> str:
+        try:
+            delays = [float(part) for part in value.split(",") if part.strip()]
+        except ValueError:
+            raise ValueError(
+                "WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds, e.g. 5,300,1800"
+            ) from None
+        if len(delays) > 20 or any(not 0 <= d <= 7 * 86400 for d in delays):
+            raise ValueError("WEBHOOK_RETRY_SCHEDULE: at most 20 delays, each 0..604800 seconds")
+        return value
+
+    @property
+    def webhook_retry_delays(self) -> tuple[float, ...]:
+        """Seconds to wait before each retry of a failed webhook delivery (WEBHOOK_RETRY_SCHEDULE)."""
+        return tuple(float(part) for part in self.WEBHOOK_RETRY_SCHEDULE.split(",") if part.strip())
 
     @property
     def broker_url(self) -> str:

@@ -15,7 +15,7 @@ fraction 0..1 for crash_rate and churn_rate, a number >= 0 for the other metrics
 Channels and channel_config (unknown keys are 400):
     email      {"emails": [1..10 addresses]} or {} for the organisation's owners and admins; sent through
                SMTP_HOST (no SMTP_HOST: the row records "SMTP not configured")
-    webhook    {"url": "http(s)://..."}: the server adds a signing secret (`whsec_` + 32 hex), answered
+    webhook    {"url": "http(s)://..."}: the server adds a signing secret (outbound.new_signing_secret), answered
                once by the create (or the update that adds it), never listed; signed as API.md section 9
                (pipelines.outbound). Non-public targets are refused at creation and skipped at send time
                unless WEBHOOK_ALLOW_PRIVATE_TARGETS.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
@@ -14,6 +15,7 @@ from core.errors import BadRequest, Conflict, NotFound, PlanLimitReached
 from core.models import App, Event, Org
 from core.plans import PLAN_LIMITS
 from core.pubsub import invalidate
+from pipelines import activity
 from pipelines.auth import new_org_api_key, new_sdk_key
 from pipelines.ingest import LOCK_APPS
 
@@ -72,14 +74,26 @@ async def save_changes(obj: Model, diff: dict[str, Any]) -> dict[str, Any]:
     return {"before": before, "after": diff}
 
 
-async def create_capped(model: type[M], app: App, limit: int, noun: str, **values: Any) -> M:
+async def create_capped(
+    model: type[M],
+    app: App,
+    limit: int,
+    noun: str,
+    *,
+    record: Callable[[M], dict[str, Any]] | None = None,
+    **values: Any,
+) -> M:
     """Create an object of the app unless it already has `limit` of them (400 naming app_id). The app's
-    row lock makes the count and the insert one step: concurrent creations cannot both pass it."""
+    row lock makes the count and the insert one step: concurrent creations cannot both pass it. With
+    `record`, the activity entry (details `record(obj)`) is written in the same transaction."""
     async with in_transaction() as conn:
         await conn.execute_query("SELECT id FROM apps WHERE id = $1 FOR UPDATE", [app.id])
         if await model.filter(app_id=app.id).count() >= limit:
             raise BadRequest(f"An app can have at most {limit} {noun}", {"app_id": f"already {limit} {noun}"})
-        return await model.create(app_id=app.id, **values)
+        obj = await model.create(app_id=app.id, **values)
+        if record is not None:
+            await activity.record_change(conn, obj.pk, record(obj))
+        return obj
 
 
 async def create_app(org_id: int, name: str, package_name: str) -> App:

@@ -60,9 +60,9 @@ WITH src AS (
     WHERE EXISTS (SELECT 1 FROM apps a WHERE a.id = src.app_id)
     ORDER BY app_id, android_id
     ON CONFLICT (app_id, android_id) DO NOTHING
-    RETURNING app_id, (first_seen_at AT TIME ZONE 'UTC')::date AS day
+    RETURNING app_id, id, (first_seen_at AT TIME ZONE 'UTC')::date AS day
 )
-SELECT app_id, day, count(*)::int AS n FROM created GROUP BY app_id, day ORDER BY app_id, day
+SELECT app_id, day, count(*)::int AS n, array_agg(id) AS ids FROM created GROUP BY app_id, day ORDER BY app_id, day
 """
 
 # Everything else, from exactly the events this statement inserted.
@@ -225,6 +225,7 @@ class FlushResult:
     inserted: dict[str, tuple[int, int]] = field(default_factory=dict)  # event_id -> (id, device_id)
     moved: list[tuple[int, str]] = field(default_factory=list)  # (app_id, android_id) whose segment changed
     orgs: dict[int, tuple[int, str]] = field(default_factory=dict)  # org that gained devices -> (count, plan)
+    created: dict[int, list[int]] = field(default_factory=dict)  # app_id -> ids of the devices it created
 
 
 def _columns(batches: list[dict[str, Any]]) -> tuple[list[list[Any]], list[list[Any]]]:
@@ -290,6 +291,8 @@ async def store_batches(
             [r["n"] for r in created],
         )
     out = FlushResult(new_devices=sum(r["n"] for r in created))
+    for row in created:
+        out.created.setdefault(row["app_id"], []).extend(row["ids"])
     for kind, number, device_id, text in result:
         if kind == 0:
             out.inserted[text] = (number, device_id)

@@ -28,4 +28,6 @@ def cron_table(settings: Settings) -> list[Entry]:
         Entry("segments.custom", settings.CUSTOM_SEGMENTS_CRON, "recalculate_segments"),
         Entry("alerts.evaluate", settings.ALERTS_CRON, "evaluate_alerts"),
         Entry("ai.insights", settings.AI_INSIGHTS_CRON, "compute_insights"),
+        Entry("notifications.due", settings.NOTIFICATIONS_CRON, "send_due_notifications"),
+        Entry("webhooks.prune", settings.WEBHOOK_PRUNE_CRON, "prune_webhook_deliveries"),
     ]

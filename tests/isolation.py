@@ -18,6 +18,7 @@ import functools
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -27,10 +28,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from api.auth import Kind
+from core import crypto
 from core.models import Role
+from pipelines import webhooks
 from pipelines.auth import hash_password
 from tests.route_walk import RouteCase, discover_routes
-from tests.support import PASSWORD, Client, Platform, unique_email
+from tests.support import PASSWORD, TEST_SECRET, Client, Platform, unique_email
 
 # Credentials of an org the walks use: name -> (kind, role).
 CREDENTIALS: dict[str, tuple[Kind | None, Role | None]] = {
@@ -102,6 +105,8 @@ class OrgData:
                     "alert_name",
                     "conversation_title",
                     "report_title",
+                    "webhook_name",
+                    "notification_title",
                 )
                 if k in self.extra
             ),
@@ -123,6 +128,8 @@ class OrgData:
             "alert_id": {self.extra.get("alert_id")},
             "conversation_id": {self.extra.get("conversation_id")},
             "report_id": {self.extra.get("report_id")},
+            "webhook_id": {self.extra.get("webhook_id")},
+            "notification_id": {self.extra.get("notification_id")},
         }
 
     def headers(self, credential: str) -> dict[str, str]:
@@ -302,6 +309,36 @@ async def build_org(client: Client, database_url: str, side: str) -> OrgData:
         )
     finally:
         await conn.close()
+    # A webhook on a loopback address nothing listens on (port 9), inserted as the API would store it: the
+    # walk's own deliveries are refused by the guard, so nothing ever leaves the machine.
+    conn = await asyncpg.connect(database_url)
+    try:
+        webhook_id = await conn.fetchval(
+            "INSERT INTO webhooks (app_id, name, url, events, secret, is_active, failure_count, created_at, "
+            "updated_at) VALUES ($1, $2, 'http://127.0.0.1:9/isolation', '[\"purchase\"]', $3, true, 0, now(), "
+            "now()) RETURNING id",
+            app["id"],
+            f"Webhook {label}",
+            crypto.encrypt(TEST_SECRET, webhooks.SECRET_PURPOSE, "whsec_" + "A" * 43 + "="),
+        )
+    finally:
+        await conn.close()
+    # A push scheduled far ahead (never sent during the walk).
+    push = await _ok(
+        client.request(
+            "POST",
+            "/notifications/send",
+            token,
+            json={
+                "app_id": app["id"],
+                "target": "all",
+                "title": f"Push {label}",
+                "body": "isolation",
+                "send_at": (datetime.now(UTC) + timedelta(days=300)).isoformat(),
+            },
+        ),
+        status=202,
+    )
     invitee_email = unique_email(f"{label}-invitee")
     invite = await _ok(
         client.request("POST", "/team/invite", token, json={"email": invitee_email, "role": "viewer"}),
@@ -342,6 +379,10 @@ async def build_org(client: Client, database_url: str, side: str) -> OrgData:
             "conversation_title": f"Conversation {label}",
             "report_id": report_id,
             "report_title": f"Report {label}",
+            "webhook_id": webhook_id,
+            "webhook_name": f"Webhook {label}",
+            "notification_id": push["notification_id"],
+            "notification_title": f"Push {label}",
         },
     )
 
@@ -410,6 +451,8 @@ class TwoOrgs:
             f"/dashboards?app_id={org.app_id}",
             f"/dashboards/{org.extra['dashboard_id']}/data",
             f"/alerts?app_id={org.app_id}",
+            f"/webhooks?app_id={org.app_id}",
+            f"/notifications?app_id={org.app_id}",
         ):
             state[path] = await _ok(self.send("GET", path, org, "owner"))
         job = await _ok(self.send("GET", f"/jobs/{org.job_id}", org, "owner"))

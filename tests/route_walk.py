@@ -44,6 +44,8 @@ ID_PARAMS: dict[str, Callable[[OrgData], Any]] = {
     "alert_id": lambda org: org.extra["alert_id"],
     "conversation_id": lambda org: org.extra["conversation_id"],
     "report_id": lambda org: org.extra["report_id"],
+    "webhook_id": lambda org: org.extra["webhook_id"],
+    "notification_id": lambda org: org.extra["notification_id"],
     # "<object>_id": lambda org: org.extra["<object>_id"],   <- future objects go here
 }
 

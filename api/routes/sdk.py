@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from decimal import Decimal
 from typing import Any, Literal
@@ -11,6 +12,7 @@ from redis.exceptions import RedisError
 from sanic import Blueprint, HTTPResponse, Request
 
 from actors import fastsend
+from actors import webhooks as webhook_actors
 from actors.ingest import ingest_batch
 from api.auth import ORG_KEY, SDK, SDK_SELF_LIMITED, Principal, rate_client
 from api.jobs import enqueue_job
@@ -71,6 +73,14 @@ class AutoRegisterOut(BaseModel):
     device_action: Literal["registered", "updated"]
 
 
+async def _announce(request: Request, app_id: int, device: devices.RegisteredDevice) -> None:
+    """A new device's `device.registered` webhook deliveries, when the app has webhooks wanting it."""
+    if device.created and any(
+        s.wants_devices for s in await request.app.ctx.webhook_subscriptions.get(app_id)
+    ):
+        await asyncio.to_thread(webhook_actors.fan_out.send, [], [[app_id, [device.id]]])
+
+
 @endpoint(
     bp,
     "POST",
@@ -85,6 +95,7 @@ async def register_device(request: Request, principal: Principal, body: Register
         principal.app_id, principal.org_id, principal.plan, devices.DeviceInfo(**body.model_dump())
     )
     await devicecache.drop(request.app.ctx.redis, [(principal.app_id, body.android_id)])
+    await _announce(request, principal.app_id, device)
     return ok(
         {
             "success": True,
@@ -119,6 +130,7 @@ async def auto_register(request: Request, principal: Principal, body: AutoRegist
         principal.org_id, principal.plan, body.package_name, body.app_name, info
     )
     await devicecache.drop(request.app.ctx.redis, [(app.id, body.android_id)])
+    await _announce(request, app.id, device)
     return ok(
         {
             "success": True,

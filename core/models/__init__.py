@@ -8,6 +8,7 @@ from core.models.devices import Device, Event, RevenueEvent
 from core.models.flags import Experiment, ExperimentExposure, FeatureFlag
 from core.models.orgs import ROLE_RANK, ActivityEntry, Org, OrgUsage, Role, User
 from core.models.segments import CustomSegment
+from core.models.webhooks import Notification, Webhook, WebhookDelivery
 
 __all__ = [
     "AiInsight",
@@ -25,6 +26,7 @@ __all__ = [
     "Experiment",
     "ExperimentExposure",
     "FeatureFlag",
+    "Notification",
     "RevenueEvent",
     "StripeEvent",
     "Subscription",
@@ -35,4 +37,6 @@ __all__ = [
     "ROLE_RANK",
     "Role",
     "User",
+    "Webhook",
+    "WebhookDelivery",
 ]

@@ -34,6 +34,15 @@ OWNED_CONTRACT_ROUTES = {
     ("GET", "/api/v4/jobs/{}"),
     ("GET", "/api/v4/health"),
     ("GET", "/api/v4/system/queue"),
+    ("GET", "/api/v4/webhooks"),
+    ("POST", "/api/v4/webhooks"),
+    ("PUT", "/api/v4/webhooks/{}"),
+    ("DELETE", "/api/v4/webhooks/{}"),
+    ("POST", "/api/v4/webhooks/{}/test"),
+    ("GET", "/api/v4/webhooks/{}/deliveries"),
+    ("POST", "/api/v4/notifications/send"),
+    ("GET", "/api/v4/notifications"),
+    ("DELETE", "/api/v4/notifications/{}"),
 }
 HTTP_METHODS = {"get", "post", "put", "delete", "patch"}
 

@@ -127,7 +127,7 @@ def test_signatures__standard_webhooks_published_vector__matches() -> None:
 def test_signature_headers__new_secret__both_schemes_verify_independently() -> None:
     # Given a new secret and a body
     secret = outbound.new_signing_secret()
-    assert re.fullmatch(r"whsec_[0-9a-f]{32}", secret)
+    assert re.fullmatch(r"whsec_[A-Za-z0-9+/]{43}=", secret) and len(base64.b64decode(secret[6:])) == 32
     body = b'{"id":"alert_1","event":"alert.fired"}'
     # When the headers are made
     headers = outbound.signature_headers(secret, "alert_1", "alert.fired", body, timestamp=1_700_000_000)
