@@ -94,7 +94,12 @@ class Settings(BaseSettings):
     WEBHOOK_ALLOW_PRIVATE_TARGETS: bool = False
     WEBHOOK_TIMEOUT_SECONDS: float = Field(15.0, gt=0, le=60)
     WEBHOOK_RETRY_SCHEDULE: str = "5,300,1800,7200,18000,36000"  # seconds between delivery attempts
-    DEPLOY_COMMAND: str = ""
+    DEPLOY_COMMAND: str = ""  # run by POST /devops/deploy: split like shell words, `{target}` substituted
+    DEPLOY_TIMEOUT_SECONDS: float = Field(900.0, gt=0, le=3600)
+    CODEAGENT_TIMEOUT_SECONDS: float = Field(300.0, gt=0, le=1800)  # per ruff / bandit run
+    SECURITY_HEADERS: bool = (
+        True  # X-Content-Type-Options, CSP, ... on every response (off behind a proxy that sets them)
+    )
 
     EMBEDDED_PG_PORT: int = Field(0, ge=0, le=65535)
     EMBEDDED_REDIS_PORT: int = Field(0, ge=0, le=65535)
