@@ -4,6 +4,7 @@ from core.models.analytics import AlertFired, AlertRule, Dashboard
 from core.models.apps import AdStrategy, App
 from core.models.devices import Device, Event, RevenueEvent
 from core.models.flags import Experiment, ExperimentExposure, FeatureFlag
+from core.models.operator import BlogPost, CodeAgentRun, CodeFinding
 from core.models.orgs import ROLE_RANK, ActivityEntry, Org, OrgUsage, Role, User
 from core.models.segments import CustomSegment
 
@@ -13,6 +14,9 @@ __all__ = [
     "AlertFired",
     "AlertRule",
     "App",
+    "BlogPost",
+    "CodeAgentRun",
+    "CodeFinding",
     "Dashboard",
     "CustomSegment",
     "Experiment",
