@@ -69,6 +69,7 @@ def _blueprints() -> list[Any]:
         flags,
         jobs,
         org,
+        queue,
         sdk,
         segments,
         settings,
@@ -98,6 +99,7 @@ def _blueprints() -> list[Any]:
         jobs.bp,
         system.bp,
         system.root,
+        queue.bp,
     ]
 
 
