@@ -6,6 +6,6 @@ Importing this package configures the broker from settings and declares every ac
 
 # The broker is configured before any actor is declared: keep this order (ruff I001 off here).
 from actors.broker import broker
-from actors import alerts, analytics, ingest, segments, system  # noqa: F401  (declares the actors)
+from actors import alerts, analytics, ingest, operator, segments, system  # noqa: F401  (declares the actors)
 
 __all__ = ["broker"]

@@ -62,6 +62,7 @@ def _blueprints() -> list[Any]:
         apps,
         auth,
         billing,
+        codeagent,
         dashboard,
         dashboards,
         experiments,
@@ -100,6 +101,7 @@ def _blueprints() -> list[Any]:
         system.bp,
         system.root,
         queue.bp,
+        codeagent.bp,
     ]
 
 
