@@ -1,4 +1,4 @@
-"""Operator jobs: the code agent's lint and security scan."""
+"""Operator jobs: the code agent's lint and security scan, and the deploy command."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from dramatiq.middleware import CurrentMessage
 
 from actors.base import actor
 from actors.middleware import runtime
-from pipelines import codeagent
+from pipelines import codeagent, devops
 
 # Ops jobs run for minutes at most; a queue of their own keeps them from holding the default one's threads.
 QUEUE = "ops"
 # Both tools can each take CODEAGENT_TIMEOUT_SECONDS (at most 1,800 s): the limit only stops a runaway.
 CODEAGENT_LIMIT_MS = 2 * 1800 * 1000 + 120_000
+DEPLOY_LIMIT_MS = 3600 * 1000 + 120_000  # DEPLOY_TIMEOUT_SECONDS is at most 3,600 s
 
 
 def _job_id() -> str | None:
@@ -21,7 +22,7 @@ def _job_id() -> str | None:
     return message.options.get("job_id") if message else None
 
 
-# No retries: a failed scan is reported, and the operator decides whether to run it again.
+# No retries: a failed scan or deploy is reported, and the operator decides whether to run it again.
 @actor(queue_name=QUEUE, max_retries=0, time_limit_ms=CODEAGENT_LIMIT_MS)
 async def codeagent_lint() -> dict[str, Any]:
     """ruff over the platform's own source; findings stored by fingerprint."""
@@ -35,3 +36,9 @@ async def codeagent_security_scan(base_url: str) -> dict[str, Any]:
     assert runtime.settings is not None
     return await codeagent.run_security_scan(runtime.settings, _job_id(), base_url)
 
+
+@actor(queue_name=QUEUE, max_retries=0, time_limit_ms=DEPLOY_LIMIT_MS)
+async def devops_deploy(target: str) -> dict[str, Any]:
+    """Run DEPLOY_COMMAND (this worker's setting) for `target`: exit code and output."""
+    assert runtime.settings is not None and runtime.redis is not None
+    return await devops.deploy(runtime.redis, runtime.settings, target)

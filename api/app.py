@@ -65,6 +65,7 @@ def _blueprints() -> list[Any]:
         codeagent,
         dashboard,
         dashboards,
+        devops,
         experiments,
         export,
         flags,
@@ -102,6 +103,7 @@ def _blueprints() -> list[Any]:
         system.root,
         queue.bp,
         codeagent.bp,
+        devops.bp,
     ]
 
 
