@@ -14,6 +14,7 @@ from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from api import metrics
 from api.appcache import AppCache
 from api.errors import JsonErrorHandler, rate_headers, request_id
+from api.headers import security_headers
 from api.keycache import SdkKeyCache, UsageCache
 from api.ratelimit import RateLimiter
 from api.streamhub import StreamHub
@@ -227,5 +228,9 @@ def create_app(settings: Settings | None = None) -> Sanic:
             ip=request.remote_addr or request.ip,
         )
         structlog.contextvars.unbind_contextvars("request_id")
+
+    if settings.SECURITY_HEADERS:
+        # Issue 17: nosniff, CSP, frame and referrer policies on every response, in a hook of its own.
+        app.on_response(security_headers(settings, app.config.OAS_UI_SWAGGER_CDN_URL), priority=90)
 
     return app
