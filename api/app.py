@@ -63,6 +63,7 @@ def _blueprints() -> list[Any]:
         apps,
         auth,
         billing,
+        blog,
         codeagent,
         dashboard,
         dashboards,
@@ -105,6 +106,7 @@ def _blueprints() -> list[Any]:
         queue.bp,
         codeagent.bp,
         devops.bp,
+        blog.bp,
     ]
 
 

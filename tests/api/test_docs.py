@@ -34,6 +34,14 @@ OWNED_CONTRACT_ROUTES = {
     ("GET", "/api/v4/jobs/{}"),
     ("GET", "/api/v4/health"),
     ("GET", "/api/v4/system/queue"),
+    ("GET", "/api/v4/codeagent/status"),
+    ("POST", "/api/v4/codeagent/lint"),
+    ("POST", "/api/v4/codeagent/security-scan"),
+    ("GET", "/api/v4/devops/status"),
+    ("POST", "/api/v4/devops/deploy"),
+    ("GET", "/api/v4/blog/posts"),
+    ("POST", "/api/v4/blog/posts"),
+    ("PUT", "/api/v4/blog/posts/{}"),
 }
 HTTP_METHODS = {"get", "post", "put", "delete", "patch"}
 
