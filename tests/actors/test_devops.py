@@ -258,7 +258,8 @@ def _serve_two_processes(platform: Platform) -> tuple[Any, str]:
     for attempt in range(3):
         try:
             return platform.serve(API_WORKERS="2", ADMIN_TOKEN=ADMIN_TOKEN)
-        except RuntimeError:
+        except (RuntimeError, TimeoutError):
+            platform.procs[-1].stop()
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
