@@ -237,7 +237,13 @@ async def test_queue_view__deploy_failed_on_misconfigured_worker__retried_after_
         r = await client.request("POST", "/devops/deploy?wait=30", json={"target": "dev"}, headers=ADMIN)
         assert r.status_code == 503, r.text
         job_id = r.json()["job_id"]
-        view = await _view(client, headers=ADMIN)
+
+        # (the job record says failed a moment before the broker moves the message to the dead letters)
+        async def dead() -> dict[str, Any] | None:
+            view = await _view(client, headers=ADMIN)
+            return view if any(d["job_id"] == job_id for d in view["dead_letters"]) else None
+
+        view = await eventually(dead, what="the failed deploy to be dead-lettered")
         letter = next(d for d in view["dead_letters"] if d["job_id"] == job_id)
         assert (letter["queue"], letter["actor"], letter["error_kind"]) == (
             "ops",
