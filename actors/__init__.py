@@ -13,6 +13,7 @@ from actors import (  # noqa: F401  (declares the actors)
     billing,
     ingest,
     notifications,
+    operator,
     segments,
     system,
     webhooks,

@@ -11,6 +11,7 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AsyncIO, CurrentMessage, Retries
 
+from actors.inflight import InFlight
 from actors.middleware import JobStatus, WorkerResources
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
@@ -49,6 +50,7 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     broker.add_middleware(WorkerResources(settings))
     # Before Retries in the list, so its after_* hooks run after Retries decided.
     broker.add_middleware(JobStatus(), before=Retries)
+    broker.add_middleware(InFlight(settings))  # messages in progress per queue, for GET /system/queue
     if settings.WORKER_METRICS_PORT and os.environ.get("VAIMANASOFT_PROCESS") == "worker":
         os.environ.setdefault("dramatiq_prom_port", str(settings.WORKER_METRICS_PORT))
         os.environ.setdefault("dramatiq_prom_db", str(settings.DATA_DIR / "worker-metrics"))

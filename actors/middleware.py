@@ -147,6 +147,7 @@ class JobStatus(Middleware):
                     "actor": message.actor_name,
                     "queue": message.queue_name,
                     "error": error,
+                    "error_kind": type(exception).__name__,
                     "retries": self._retries_done(broker, message),
                 },
             )

@@ -13,6 +13,7 @@ from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
 from api import metrics
 from api.errors import JsonErrorHandler, rate_headers, request_id
+from api.headers import security_headers
 from api.keycache import SdkKeyCache, UsageCache
 from api.ratelimit import RateLimiter
 from api.streamhub import StreamHub
@@ -64,14 +65,18 @@ def _blueprints() -> list[Any]:
         apps,
         auth,
         billing,
+        blog,
+        codeagent,
         dashboard,
         dashboards,
+        devops,
         experiments,
         export,
         flags,
         jobs,
         notifications,
         org,
+        queue,
         sdk,
         segments,
         settings,
@@ -106,6 +111,10 @@ def _blueprints() -> list[Any]:
         jobs.bp,
         system.bp,
         system.root,
+        queue.bp,
+        codeagent.bp,
+        devops.bp,
+        blog.bp,
     ]
 
 
@@ -234,5 +243,9 @@ def create_app(settings: Settings | None = None) -> Sanic:
             ip=request.remote_addr or request.ip,
         )
         structlog.contextvars.unbind_contextvars("request_id")
+
+    if settings.SECURITY_HEADERS:
+        # Issue 17: nosniff, CSP, frame and referrer policies on every response, in a hook of its own.
+        app.on_response(security_headers(settings, app.config.OAS_UI_SWAGGER_CDN_URL), priority=90)
 
     return app

@@ -32,6 +32,7 @@ class Access:
     operator_ok: bool = False  # an X-Admin-Token may stand in for the JWT
     token_query: bool = False  # the JWT may come as ?token= (EventSource cannot send headers)
     self_limited: bool = False  # the handler counts the tier itself, fused with its own Redis writes
+    admin_token_only: bool = False  # operator routes a platform admin's JWT does not open (deploys)
 
     @property
     def default_tier(self) -> str | None:
@@ -52,6 +53,7 @@ SDK = Access(Kind.sdk)
 SDK_SELF_LIMITED = Access(Kind.sdk, self_limited=True)
 ORG_KEY = Access(Kind.orgkey)
 OPERATOR = Access(Kind.operator)
+ADMIN_TOKEN_ONLY = Access(Kind.operator, admin_token_only=True)
 
 
 def user(min_role: Role = Role.viewer, tier: str | None = None, operator_ok: bool = False) -> Access:
@@ -132,14 +134,18 @@ async def _orgkey(request: Request) -> Principal:
     return Principal(kind=Kind.orgkey, org_id=org.id, plan=org.plan)
 
 
-async def _operator(request: Request) -> Principal:
+async def _operator(request: Request, admin_token_only: bool = False) -> Principal:
     configured = request.app.ctx.settings.ADMIN_TOKEN
     presented = request.headers.get("x-admin-token", "")
     if presented:
         if configured and hmac.compare_digest(presented.encode(), configured.encode()):
             return Principal(kind=Kind.operator, is_platform_admin=True)
         raise Unauthorized("Invalid admin token")
+    if admin_token_only and not request.headers.get("authorization"):
+        raise Unauthorized("Missing X-Admin-Token header")
     principal = await principal_from_token(request, _bearer(request))
+    if admin_token_only:
+        raise Forbidden("This route needs the X-Admin-Token header")
     if not principal.is_platform_admin:
         raise Forbidden("Platform operator access required")
     return principal
@@ -154,7 +160,7 @@ async def authenticate(request: Request, access: Access) -> Principal:
             principal.rate = await limiter.hit(access.tier, f"ip:{client_ip(request)}", "free")
         return principal
     if access.kind is Kind.operator or (access.operator_ok and request.headers.get("x-admin-token")):
-        return await _operator(request)
+        return await _operator(request, access.admin_token_only)
     if access.kind is Kind.user:
         # EventSource cannot send headers: such routes also take ?token=, the header winning if both are sent.
         use_query = (

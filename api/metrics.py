@@ -29,3 +29,37 @@ def render() -> bytes:
     from prometheus_client import REGISTRY
 
     return generate_latest(REGISTRY)
+
+
+def request_totals() -> dict[str, float]:
+    """Requests counted so far by this API server, every process of it in multi-process mode:
+    all, client errors (4xx) and server errors (5xx)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        families = registry.collect()
+    else:
+        families = REQUESTS.collect()
+    totals = {"requests": 0.0, "client_errors": 0.0, "errors": 0.0}
+    for family in families:
+        if family.name != "vaimanasoft_http_requests":
+            continue
+        for sample in family.samples:
+            if not sample.name.endswith("_total"):
+                continue
+            status = sample.labels.get("status", "")
+            totals["requests"] += sample.value
+            if status.startswith("4"):
+                totals["client_errors"] += sample.value
+            elif status.startswith("5"):
+                totals["errors"] += sample.value
+    return totals
+
+
+def source_id() -> str:
+    """Names the counters `request_totals` reads: the shared folder of a multi-process server, else this
+    process (on this host)."""
+    import socket
+
+    shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    return f"{socket.gethostname()}:{shared or os.getpid()}"

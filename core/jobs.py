@@ -105,6 +105,11 @@ async def mark_retrying(redis: Redis, job_id: str, error: str) -> None:
     await _update(redis, job_id, {"status": QUEUED, "error": error})
 
 
+async def mark_requeued(redis: Redis, job_id: str) -> None:
+    """An operator put the job's dead-lettered message back on its queue: queued again, no error."""
+    await _update(redis, job_id, {"status": QUEUED, "error": "", "error_status": "", "finished_at": ""})
+
+
 async def mark_finished(
     redis: Redis,
     job_id: str,

@@ -108,7 +108,12 @@ class Settings(BaseSettings):
     WEBHOOK_PRUNE_CRON: str = "45 4 * * *"  # when older delivery attempts are deleted, UTC
     NOTIFICATIONS_CRON: str = "* * * * *"  # when scheduled pushes that are due are sent, UTC
     FCM_TIMEOUT_SECONDS: float = Field(30.0, gt=0, le=120)  # per FCM request (firebase-admin httpTimeout)
-    DEPLOY_COMMAND: str = ""
+    DEPLOY_COMMAND: str = ""  # run by POST /devops/deploy: split like shell words, `{target}` substituted
+    DEPLOY_TIMEOUT_SECONDS: float = Field(900.0, gt=0, le=3600)
+    CODEAGENT_TIMEOUT_SECONDS: float = Field(300.0, gt=0, le=1800)  # per ruff / bandit run
+    SECURITY_HEADERS: bool = (
+        True  # X-Content-Type-Options, CSP, ... on every response (off behind a proxy that sets them)
+    )
 
     EMBEDDED_PG_PORT: int = Field(0, ge=0, le=65535)
     EMBEDDED_REDIS_PORT: int = Field(0, ge=0, le=65535)

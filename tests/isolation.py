@@ -339,6 +339,16 @@ async def build_org(client: Client, database_url: str, side: str) -> OrgData:
         ),
         status=202,
     )
+    conn = await asyncpg.connect(database_url)
+    try:  # operators write the blog (no org credential can): a draft, as an operator would leave one
+        post_id = await conn.fetchval(
+            "INSERT INTO blog_posts (title, slug, excerpt, body, html, status, created_at, updated_at) "
+            "VALUES ($1, $2, '', 'draft', '<p>draft</p>', 'draft', now(), now()) RETURNING id",
+            f"Post {label}",
+            f"post-{label}",
+        )
+    finally:
+        await conn.close()
     invitee_email = unique_email(f"{label}-invitee")
     invite = await _ok(
         client.request("POST", "/team/invite", token, json={"email": invitee_email, "role": "viewer"}),
@@ -383,6 +393,9 @@ async def build_org(client: Client, database_url: str, side: str) -> OrgData:
             "webhook_name": f"Webhook {label}",
             "notification_id": push["notification_id"],
             "notification_title": f"Push {label}",
+            "post_id": post_id,
+            "post_slug": f"post-{label}",
+            "dead_letter_id": str(uuid.uuid4()),  # a message id no queue holds: operators' routes only
         },
     )
 

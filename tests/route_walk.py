@@ -46,6 +46,12 @@ ID_PARAMS: dict[str, Callable[[OrgData], Any]] = {
     "report_id": lambda org: org.extra["report_id"],
     "webhook_id": lambda org: org.extra["webhook_id"],
     "notification_id": lambda org: org.extra["notification_id"],
+    # Platform objects only operators change (no org credential opens their routes): one per org all the same,
+    # so the walk has a real id to aim at. A blog post is a draft (public reads of it are 404 like any
+    # other org's object); a dead letter is named by a message id.
+    "post_id": lambda org: org.extra["post_id"],
+    "slug": lambda org: org.extra["post_slug"],
+    "dead_letter_id": lambda org: org.extra["dead_letter_id"],
     # "<object>_id": lambda org: org.extra["<object>_id"],   <- future objects go here
 }
 

@@ -11,7 +11,7 @@ from sanic import Blueprint, HTTPResponse, Request
 
 from actors import fastsend
 from actors.ingest import ingest_batch
-from api.auth import VIEWER, Principal
+from api.auth import Principal, user
 from api.jobs import public_job
 from api.responses import ok
 from api.routing import endpoint
@@ -34,9 +34,9 @@ class JobOut(BaseModel):
     finished_at: str | None
 
 
-@endpoint(bp, "GET", "/<job_id:str>", access=VIEWER, responses={200: JobOut})
+@endpoint(bp, "GET", "/<job_id:str>", access=user(operator_ok=True), responses={200: JobOut})
 async def get_job(request: Request, principal: Principal, job_id: str) -> HTTPResponse:
-    """A job of the caller's organisation: status, progress, result or error."""
+    """A job of the caller's organisation (the X-Admin-Token: operator jobs): status, progress, result or error."""
     ctx = request.app.ctx
     fast = fastsend.parse_job_id(ctx.settings.SECRET_KEY, job_id)
     try:

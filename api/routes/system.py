@@ -1,4 +1,4 @@
-"""Health, queue view (with dead letters), pipeline self-test, metrics, the OpenAPI document."""
+"""Health, pipeline self-test, metrics, the OpenAPI document (the queue view: api.routes.queue)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
-from redis.exceptions import RedisError
 from sanic import Blueprint, HTTPResponse, Request
 from sanic_ext import openapi
 
@@ -17,8 +16,6 @@ from api.auth import PUBLIC, Principal, user
 from api.jobs import JobAcceptedOut, JobQuery, run_job
 from api.responses import ok
 from api.routing import Body, endpoint
-from core import jobs
-from core.errors import ServiceUnavailable
 from core.models import Role
 from pipelines import system
 
@@ -35,14 +32,6 @@ class HealthOut(BaseModel):
     python_version: str
     uptime_seconds: int
     version: str
-
-
-class QueueOut(BaseModel):
-    queues: dict[str, dict[str, int]]
-    jobs: dict[str, int]
-    recent_jobs: list[dict[str, Any]]
-    recent_failures: list[dict[str, Any]]
-    scheduler_last_tick: str | None
 
 
 class SelftestIn(Body):
@@ -62,38 +51,6 @@ async def health(request: Request, principal: Principal) -> HTTPResponse:
     ctx = request.app.ctx
     report = await system.health(ctx.redis, ctx.settings.DATA_DIR, lambda: queue_depths(ctx.broker))
     return ok(report, status=503 if report["database"]["status"] != "ok" else 200)
-
-
-@endpoint(bp, "GET", "/system/queue", access=user(Role.admin, operator_ok=True), responses={200: QueueOut})
-async def queue(request: Request, principal: Principal) -> HTTPResponse:
-    """Queue depths, job counts by status, recent jobs and dead-lettered failures.
-
-    Owners and admins see their organisation's jobs; platform operators see all.
-    """
-    ctx = request.app.ctx
-    org_id = None if principal.is_platform_admin else principal.org_id
-    try:
-        depths = await system.queue_snapshot(lambda: queue_depths(ctx.broker))
-        recent = await jobs.org_jobs(ctx.redis, org_id)
-        failures = await jobs.recent_failures(ctx.redis, org_id)
-        last_tick = await system.last_heartbeat(ctx.redis)
-    except (RedisError, OSError) as exc:
-        raise ServiceUnavailable("Redis unavailable") from exc
-    counts = {status: 0 for status in (jobs.QUEUED, jobs.RUNNING, jobs.DONE, jobs.FAILED)}
-    for job in recent:
-        counts[job["status"]] = counts.get(job["status"], 0) + 1
-    return ok(
-        {
-            "queues": depths,
-            "jobs": counts,
-            "recent_jobs": [
-                {k: j[k] for k in ("job_id", "kind", "status", "created_at", "finished_at", "error")}
-                for j in recent[:50]
-            ],
-            "recent_failures": failures,
-            "scheduler_last_tick": last_tick,
-        }
-    )
 
 
 @endpoint(

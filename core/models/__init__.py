@@ -6,6 +6,7 @@ from core.models.apps import AdStrategy, App
 from core.models.billing import StripeEvent, Subscription
 from core.models.devices import Device, Event, RevenueEvent
 from core.models.flags import Experiment, ExperimentExposure, FeatureFlag
+from core.models.operator import BlogPost, CodeAgentRun, CodeFinding
 from core.models.orgs import ROLE_RANK, ActivityEntry, Org, OrgUsage, Role, User
 from core.models.segments import CustomSegment
 from core.models.webhooks import Notification, Webhook, WebhookDelivery
@@ -21,6 +22,9 @@ __all__ = [
     "AlertFired",
     "AlertRule",
     "App",
+    "BlogPost",
+    "CodeAgentRun",
+    "CodeFinding",
     "Dashboard",
     "CustomSegment",
     "Experiment",

@@ -299,7 +299,7 @@ async def test_selftest__rabbitmq_broker__round_trip(
         # And the queue view reads the RabbitMQ queue counts
         view = await client.request("GET", "/system/queue", owner["token"])
         assert view.status_code == 200, view.text
-        assert set(view.json()["queues"]["default"]) == {"ready", "delayed", "dead"}
+        assert set(view.json()["queues"]["default"]) == {"pending", "delayed", "in_progress", "dead"}
     finally:
         await client.close()
         worker.kill()
@@ -398,7 +398,7 @@ async def test_queue_view__owner__shape_and_own_jobs_only(client: Client, worker
     assert set(body) >= {"queues", "jobs", "recent_jobs", "recent_failures", "scheduler_last_tick"}
     assert "default" in body["queues"]
     for counts in body["queues"].values():
-        assert set(counts) == {"ready", "delayed", "dead"}
+        assert set(counts) == {"pending", "delayed", "in_progress", "dead"}
         assert all(isinstance(n, int) and n >= 0 for n in counts.values())
     assert set(body["jobs"]) == {"queued", "running", "done", "failed"}
     assert body["jobs"]["done"] == 1 and sum(body["jobs"].values()) == 1

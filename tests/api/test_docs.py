@@ -43,6 +43,14 @@ OWNED_CONTRACT_ROUTES = {
     ("POST", "/api/v4/notifications/send"),
     ("GET", "/api/v4/notifications"),
     ("DELETE", "/api/v4/notifications/{}"),
+    ("GET", "/api/v4/codeagent/status"),
+    ("POST", "/api/v4/codeagent/lint"),
+    ("POST", "/api/v4/codeagent/security-scan"),
+    ("GET", "/api/v4/devops/status"),
+    ("POST", "/api/v4/devops/deploy"),
+    ("GET", "/api/v4/blog/posts"),
+    ("POST", "/api/v4/blog/posts"),
+    ("PUT", "/api/v4/blog/posts/{}"),
 }
 HTTP_METHODS = {"get", "post", "put", "delete", "patch"}
 
