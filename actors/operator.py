@@ -8,7 +8,7 @@ from dramatiq.middleware import CurrentMessage
 
 from actors.base import actor
 from actors.middleware import runtime
-from pipelines import codeagent, devops
+from pipelines import blog, codeagent, devops
 
 # Ops jobs run for minutes at most; a queue of their own keeps them from holding the default one's threads.
 QUEUE = "ops"
@@ -42,3 +42,10 @@ async def devops_deploy(target: str) -> dict[str, Any]:
     """Run DEPLOY_COMMAND (this worker's setting) for `target`: exit code and output."""
     assert runtime.settings is not None and runtime.redis is not None
     return await devops.deploy(runtime.redis, runtime.settings, target)
+
+
+@actor(queue_name=QUEUE, max_retries=0, time_limit_ms=300_000)
+async def blog_generate(topic: str, keywords: list[str], author_id: int | None) -> dict[str, Any]:
+    """Draft a blog post with the model (POST /blog/generate): the stored draft."""
+    assert runtime.settings is not None
+    return blog.post_body(await blog.generate_draft(runtime.settings, topic, keywords, author_id))

@@ -15,8 +15,9 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from core.clock import iso, utcnow
-from core.errors import BadRequest, Conflict, NotFound
+from core.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from core.models import BlogPost
+from core.settings import Settings
 from pipelines import activity
 
 DRAFT, PUBLISHED = "draft", "published"
@@ -164,7 +165,7 @@ def _publication(status: str, published_at: datetime | None, current: datetime |
     return current
 
 
-async def create_post(values: dict[str, Any], author_id: int | None) -> BlogPost:
+async def create_post(values: dict[str, Any], author_id: int | None, action: str | None = None) -> BlogPost:
     """Create a post (slug from the title unless given; a given slug already taken: 409)."""
     status = values.get("status") or DRAFT
     async with in_transaction() as conn:
@@ -183,7 +184,7 @@ async def create_post(values: dict[str, Any], author_id: int | None) -> BlogPost
             )
         except IntegrityError:
             raise Conflict(DUPLICATE_SLUG) from None
-        await activity.record_change(conn, post.id, {"after": post_body(post)})
+        await activity.record_change(conn, post.id, {"after": post_body(post)}, action=action)
     return post
 
 
@@ -223,3 +224,47 @@ async def update_post(post_id: int, changes: dict[str, Any]) -> tuple[BlogPost, 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return {k: iso(v) if isinstance(v, datetime) else v for k, v in values.items()}
+
+
+# The one tool a blog draft is written through, so title, excerpt and body arrive as fields, not prose.
+WRITE_POST_TOOL = {
+    "name": "write_post",
+    "description": "Save the drafted blog post.",
+    "input_schema": {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string", "description": "at most 80 characters"},
+            "excerpt": {"type": "string", "description": "one sentence"},
+            "body": {"type": "string", "description": "the post in Markdown"},
+        },
+        "required": ["title", "body"],
+    },
+}
+
+
+async def generate_draft(
+    settings: Settings, topic: str, keywords: list[str], author_id: int | None
+) -> BlogPost:
+    """Draft a post about `topic` with the model (POST /blog/generate): stored as a draft, rendered and sanitised
+    like any post. 503 without an API key or when the model writes nothing usable."""
+    from pipelines.ai import client, prompts
+
+    client.require_configured(settings, "Blog drafts")
+    completion = await client.complete(
+        settings,
+        None,
+        system=prompts.BLOG_SYSTEM,
+        messages=[{"role": "user", "content": prompts.blog_request(topic, keywords)}],
+        tools=[WRITE_POST_TOOL],
+        tool_choice={"type": "tool", "name": WRITE_POST_TOOL["name"]},
+    )
+    call = next((c for c in completion.tool_calls if c.name == WRITE_POST_TOOL["name"]), None)
+    fields = call.input if call is not None else {}
+    body = str(fields.get("body") or "").strip()[:MAX_BODY]
+    if not body:
+        raise ServiceUnavailable("The model wrote no post; try again")
+    title = " ".join(str(fields.get("title") or "").split())[:MAX_TITLE] or topic[:MAX_TITLE]
+    excerpt = " ".join(str(fields.get("excerpt") or "").split())[:MAX_EXCERPT] or None
+    return await create_post(
+        {"title": title, "body": body, "excerpt": excerpt, "status": DRAFT}, author_id, action="blog.generate"
+    )

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sanic import Blueprint, HTTPResponse, Request
 
+from actors import operator as operator_actors
 from api.auth import OPERATOR, PUBLIC, Principal
+from api.jobs import JobAcceptedOut, JobQuery, run_job
 from api.responses import ok
 from api.routing import Body, Query, endpoint, set_fields
 from pipelines import blog
+from pipelines.ai import client as ai_client
 
 bp = Blueprint("blog", url_prefix="/api/v4/blog")
 
@@ -40,6 +43,19 @@ class PostUpdate(Body):
     excerpt: str | None = Field(None, max_length=blog.MAX_EXCERPT, description="null: from the body again")
     status: Status | None = None
     published_at: datetime | None = None
+
+
+class GenerateIn(Body):
+    topic: str = Field(min_length=3, max_length=200, description="what the post is about")
+    keywords: list[str] = Field(default_factory=list, max_length=20, description="phrases to cover")
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, value: list[str]) -> list[str]:
+        cleaned = [" ".join(k.split()) for k in value]
+        if any(not 1 <= len(k) <= 60 for k in cleaned):
+            raise ValueError("each keyword is 1 to 60 characters")
+        return cleaned
 
 
 class PageQuery(Query):
@@ -154,3 +170,21 @@ async def update_post(request: Request, principal: Principal, post_id: int, body
     changes = set_fields(body, frozenset({"excerpt"}), "post")
     post, _ = await blog.update_post(post_id, changes)
     return ok(blog.post_body(post))
+
+
+@endpoint(
+    bp,
+    "POST",
+    "/generate",
+    access=OPERATOR,
+    body=GenerateIn,
+    query=JobQuery,
+    responses={200: PostOut, 202: JobAcceptedOut, 503: None},
+)
+async def generate(request: Request, principal: Principal, body: GenerateIn, query: JobQuery) -> HTTPResponse:
+    """Draft a post with the model (operators; a job): the new draft. Without ANTHROPIC_API_KEY: 503."""
+    ai_client.require_configured(request.app.ctx.settings, "Blog drafts")
+    args = (body.topic, body.keywords, principal.user_id)
+    return await run_job(
+        request, principal, operator_actors.blog_generate, args, kind="blog.generate", wait=query.wait
+    )

@@ -49,6 +49,19 @@ MARKET_SYSTEM = """You are an app-store analyst. From the JSON given, write at m
 what the figures show and what to do next. Cite the numbers exactly; say plainly what data is missing."""
 
 
+BLOG_SYSTEM = """You write posts for the blog of Vaimanasoft, an open-source, self-hostable analytics platform for
+Android apps (events, segments, feature flags, experiments, push, webhooks). Write for app developers and
+product teams: concrete, accurate, no marketing superlatives, no invented figures or customer names. Call
+write_post once with a title (at most 80 characters), a one-sentence excerpt and the body in Markdown
+(600 to 1,200 words, with ## section headings; no raw HTML)."""
+
+
+def blog_request(topic: str, keywords: list[str]) -> str:
+    """The user turn of a blog draft request."""
+    words = ", ".join(keywords) if keywords else "none given"
+    return f"Topic: {topic}\nKeywords to cover naturally: {words}"
+
+
 def nlq_system(app_name: str, package_name: str, today: str) -> str:
     """The NL query's system prompt: the documented views and the rules of the one statement."""
     schema = "\n".join("  " + line for line in views.describe().splitlines())

@@ -51,6 +51,7 @@ OWNED_CONTRACT_ROUTES = {
     ("GET", "/api/v4/blog/posts"),
     ("POST", "/api/v4/blog/posts"),
     ("PUT", "/api/v4/blog/posts/{}"),
+    ("POST", "/api/v4/blog/generate"),
 }
 HTTP_METHODS = {"get", "post", "put", "delete", "patch"}
 
