@@ -158,8 +158,8 @@ def server(platform: Platform) -> str:
 
 @pytest.fixture(scope="session")
 def worker(platform: Platform) -> None:
-    """A Dramatiq worker process for the session."""
-    platform.spawn("worker")
+    """A Dramatiq worker process for the session (`platform.session_worker`)."""
+    platform.session_worker = platform.spawn("worker")
 
 
 @pytest.fixture

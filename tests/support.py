@@ -196,6 +196,7 @@ class Platform:
     data_dir: Path
     logs: Path
     procs: list[Proc] = field(default_factory=list)
+    session_worker: Proc | None = None  # the `worker` fixture's process (tests may start others)
 
     def env(self, **overrides: Any) -> dict[str, str]:
         env = {

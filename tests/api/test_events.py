@@ -791,7 +791,8 @@ async def test_events_batch__app_deleted_before_its_batch_was_stored__dropped_ot
     owner, doomed_app = await setup_app(client)
     other_owner, other_app = await setup_app(client)
     await wait_stored(client, owner["token"], await send(client, doomed_app, [event("warm-up", "x")]))
-    [session_worker] = [p for p in platform.procs if p.args == ["worker"] and p.alive()]
+    session_worker = platform.session_worker
+    assert session_worker is not None and session_worker.alive()
     os.killpg(session_worker.pid, signal.SIGSTOP)
     try:
         # When a batch of each is accepted, then the first app is deleted before the worker runs
